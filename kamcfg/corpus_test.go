@@ -2,10 +2,12 @@ package kamcfg
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -118,4 +120,77 @@ func corpusKept(module string) bool {
 		}
 	}
 	return false
+}
+
+// TestCorpusTraces compares every loadmodule and every modparam of every
+// module (not only the six kept in expected/) with the calls the real
+// Kamailio 5.6.3 made while checking each corpus config (traces/).
+func TestCorpusTraces(t *testing.T) {
+	corpus := testutil.CorpusDir(t)
+	files, _ := filepath.Glob(filepath.Join(corpus, "traces", "*.trace.json"))
+	if len(files) == 0 {
+		t.Fatal("no traces in the corpus")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".trace.json")
+		t.Run(name, func(t *testing.T) {
+			var trace struct {
+				Events []map[string]any `json:"events"`
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &trace); err != nil {
+				t.Fatal(err)
+			}
+			if len(trace.Events) == 0 {
+				t.Skip("Kamailio made no call (its preprocessor rejects the file)")
+			}
+			c, err := loadCorpusConfig(t, corpus, name)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			var want, got []string
+			for _, e := range trace.Events {
+				if m, ok := e["loadmodule"]; ok {
+					want = append(want, fmt.Sprintf("loadmodule %v", m))
+					continue
+				}
+				want = append(want, fmt.Sprintf("modparam %v %v %#v", e["module"], e["param"], e["value"]))
+			}
+			// Events come in statement order: interleave ours the same way.
+			type ev struct {
+				seq int
+				s   string
+			}
+			var evs []ev
+			for _, m := range c.LoadModules {
+				evs = append(evs, ev{m.seq, fmt.Sprintf("loadmodule %v", m.Path)})
+			}
+			for _, m := range c.ModParams {
+				p := paramJSON(m)
+				evs = append(evs, ev{m.seq, fmt.Sprintf("modparam %v %v %#v", p.Module, p.Param, p.Value)})
+			}
+			sort.SliceStable(evs, func(i, j int) bool { return evs[i].seq < evs[j].seq })
+			for _, e := range evs {
+				got = append(got, e.s)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("calls differ")
+				for i := 0; i < len(got) || i < len(want); i++ {
+					var g, w string
+					if i < len(got) {
+						g = got[i]
+					}
+					if i < len(want) {
+						w = want[i]
+					}
+					if g != w {
+						t.Errorf("  #%d got %q want %q", i, g, w)
+					}
+				}
+			}
+		})
+	}
 }

@@ -17,16 +17,17 @@ type stmtNode struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 
-	Semi      bool           `  @";":Punct`
-	LoadMod   *loadModNode   `| @@`
-	LoadPath  *loadPathNode  `| @@`
+	// Most frequent first: each alternative tried costs a branch.
+	Route     *routeNode     `  @@`
 	ModParam  *modParamNode  `| @@`
-	CfgEngine *cfgEngineNode `| @@`
-	Flags     *flagsNode     `| @@`
-	Route     *routeNode     `| @@`
+	LoadMod   *loadModNode   `| @@`
 	Socket    *socketNode    `| @@`
 	CfgVar    *cfgVarNode    `| @@`
 	Assign    *assignNode    `| @@`
+	LoadPath  *loadPathNode  `| @@`
+	CfgEngine *cfgEngineNode `| @@`
+	Flags     *flagsNode     `| @@`
+	Semi      bool           `| @";":Punct`
 }
 
 // loadmodule "x" (5.6) or loadmodule("x", "flags") (5.7+).

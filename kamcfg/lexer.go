@@ -13,17 +13,17 @@ import (
 
 // Token types handed to the participle grammar.
 const (
-	tkEOF    lexer.TokenType = lexer.EOF
-	tkIdent  lexer.TokenType = iota + 1 // identifier or keyword (defines already expanded)
-	tkString                            // string literal: escapes, joining and subst done
-	tkNumber                            // number in any of Kamailio's notations, or yes/no/on/off...
-	tkNumID                             // digits and letters that are not a number ("08", "5060abc")
-	tkIPv6                              // an IPv6 address written without brackets
-	tkPVar                              // a pseudo-variable ($x, $x(...), $(...))
-	tkPunct                             // one punctuation character
-	tkBlock                             // a whole { ... } block, skipped brace for brace
-	tkBad                               // something that can never parse (a recursive define)
-	tkKeyword                           // a Kamailio keyword (never a define, never a host name)
+	tkEOF     lexer.TokenType = lexer.EOF
+	tkIdent   lexer.TokenType = iota + 1 // identifier or keyword (defines already expanded)
+	tkString                             // string literal: escapes, joining and subst done
+	tkNumber                             // number in any of Kamailio's notations, or yes/no/on/off...
+	tkNumID                              // digits and letters that are not a number ("08", "5060abc")
+	tkIPv6                               // an IPv6 address written without brackets
+	tkPVar                               // a pseudo-variable ($x, $x(...), $(...))
+	tkPunct                              // one punctuation character
+	tkBlock                              // a whole { ... } block, skipped brace for brace
+	tkBad                                // something that can never parse (a recursive define)
+	tkKeyword                            // a Kamailio keyword (never a define, never a host name)
 )
 
 var tokenSymbols = map[string]lexer.TokenType{
@@ -165,9 +165,41 @@ func isHex(c int) bool {
 
 func isBlank(c int) bool { return c == ' ' || c == '\t' }
 
+// plainInBlock marks the bytes that mean nothing inside a block: white
+// space and the punctuation that neither opens a string, a comment, a
+// pseudo-variable or a directive, nor nests.
+var plainInBlock = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = !isIdentChar(c) && !strings.ContainsRune("\"'#/${}\\!:", rune(c)) && c < 0x7f
+	}
+	return t
+}()
+
+// skipPlain passes over a run of plainInBlock bytes of the current file
+// at once: the fast path through route bodies.
+func (l *lexState) skipPlain() {
+	s := l.top()
+	if s.isDefine() {
+		return
+	}
+	i := s.off
+	for i < len(s.text) && plainInBlock[s.text[i]] {
+		if s.text[i] == '\n' {
+			s.line++
+			s.col = 0
+		}
+		s.col++
+		i++
+	}
+	s.off = i
+}
+
 // scan returns the next token of the active text.
 func (l *lexState) scan() token {
 	for l.fatal == nil {
+		if l.depth > 0 {
+			l.skipPlain()
+		}
 		c := l.peek(0)
 		switch {
 		case c == eofByte:
@@ -202,8 +234,10 @@ func (l *lexState) scan() token {
 		case c == '$':
 			return l.pvar()
 		case isIdentStart(c) || isDigit(c) || c == ':':
-			if n := l.ipv6Len(); n > 0 {
-				return l.ipv6(n)
+			if c == ':' || isHex(c) && l.peek(l.wordLen()) == ':' {
+				if n := l.ipv6Len(); n > 0 {
+					return l.ipv6(n)
+				}
 			}
 			if c == ':' {
 				return l.punct()
@@ -715,12 +749,12 @@ func (l *lexState) wordAt(n int, w string) bool {
 type directiveArgs uint8
 
 const (
-	argName     directiveArgs = iota // at least one blank, then a name
-	argLineEnd                       // optional blanks, then a newline
-	argString                        // a string literal (parser statements)
-	argWord                          // at least one blank, then a non-blank run
-	argInclude                       // an include file name
-	argNewer                         // a directive of a newer Kamailio: a comment to 5.6
+	argName    directiveArgs = iota // at least one blank, then a name
+	argLineEnd                      // optional blanks, then a newline
+	argString                       // a string literal (parser statements)
+	argWord                         // at least one blank, then a non-blank run
+	argInclude                      // an include file name
+	argNewer                        // a directive of a newer Kamailio: a comment to 5.6
 )
 
 // directives lists the preprocessor keywords, longer ones before their
@@ -1018,7 +1052,7 @@ func (l *lexState) skippedDirective() bool {
 		l.skip(2 + len(d.word))
 		switch d.word {
 		case "ifdef", "ifndef":
-				l.lineComment()
+			l.lineComment()
 			l.ifs = append(l.ifs, ifFrame{pos: pos, parentActive: false})
 		case "else":
 			l.lineComment()
@@ -1028,7 +1062,7 @@ func (l *lexState) skippedDirective() bool {
 			}
 		case "endif":
 			l.lineComment()
-				if len(l.ifs) > 0 {
+			if len(l.ifs) > 0 {
 				l.ifs = l.ifs[:len(l.ifs)-1]
 			}
 		}

@@ -12,8 +12,9 @@ import (
 // parser runs the grammar statement by statement over the lexed tokens
 // and turns the nodes into Config entries.
 type parser struct {
-	l *lexState
-	c *Config
+	l   *lexState
+	c   *Config
+	seq int // token index of the statement being recorded
 }
 
 func (p *parser) errorf(pos Position, format string, args ...any) {
@@ -111,6 +112,7 @@ func (p *parser) resync(start, at int) int {
 // statement records one parsed statement.
 func (p *parser) statement(st *stmtNode) {
 	pos := p.tok(st.Pos).pos
+	p.seq = st.Pos.Offset
 	switch {
 	case st.LoadMod != nil:
 		p.loadModule(pos, st.LoadMod)
@@ -142,7 +144,7 @@ func (p *parser) loadModule(pos Position, n *loadModNode) {
 	if n.Kw == "loadmodulex" {
 		path = p.l.evalPV(path, "")
 	}
-	m := LoadModule{Path: path, Name: moduleName(path), Pos: pos}
+	m := LoadModule{Path: path, Name: moduleName(path), Pos: pos, seq: p.seq}
 	if m.Name == "" {
 		p.errorf(pos, "loadmodule: empty module name")
 		return
@@ -158,7 +160,7 @@ func (p *parser) loadModule(pos Position, n *loadModNode) {
 
 func (p *parser) modParam(pos Position, n *modParamNode) {
 	x := n.Kw == "modparamx"
-	m := ModParam{Module: n.Module, Param: n.Param, X: x, Pos: pos}
+	m := ModParam{Module: n.Module, Param: n.Param, X: x, Pos: pos, seq: p.seq}
 	if x {
 		m.Module = p.l.evalPV(m.Module, "")
 		m.Param = p.l.evalPV(m.Param, "")

@@ -118,6 +118,7 @@ type LoadModule struct {
 	// defines: the base name without ".so".
 	Name string
 	Pos  Position
+	seq  int // statement order across includes
 }
 
 // ModParam is one modparam or modparamx statement.
@@ -133,6 +134,7 @@ type ModParam struct {
 	// X is true for modparamx (string arguments evaluated as PV formats).
 	X   bool
 	Pos Position
+	seq int // statement order across includes
 }
 
 // Matches reports whether the statement sets a parameter of module name
