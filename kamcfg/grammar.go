@@ -83,13 +83,10 @@ type routeNode struct {
 type socketNode struct {
 	Kw    string      `@("listen":Keyword | "alias":Keyword) "=":Punct`
 	Socks []*sockNode `@@+`
-	Mods  []*sockMod  `@@*`
-}
-
-type sockMod struct {
-	Advertise *hostPortNode `  ("advertise":Keyword | "ADVERTISE":Keyword) @@`
-	Name      *string       `| ("name":Keyword | "NAME":Keyword) @String`
-	Virtual   bool          `| @"virtual":Keyword`
+	// The modifiers come in this order, each at most once.
+	Advertise *hostPortNode `( ("advertise":Keyword | "ADVERTISE":Keyword) @@ )?`
+	Name      *string       `( ("name":Keyword | "NAME":Keyword) @String )?`
+	Virtual   bool          `@"virtual":Keyword?`
 }
 
 type sockNode struct {
@@ -114,11 +111,18 @@ type hostPortNode struct {
 
 // cfgVarNode declares a custom cfg variable: group.name = value [descr "..."].
 type cfgVarNode struct {
-	Group string     `@(Ident | Keyword)`
-	Index *string    `( "[":Punct @Number "]":Punct )?`
-	Name  string     `".":Punct @(Ident | Keyword)`
-	Value *valueNode `"=":Punct @@`
-	Descr *string    `( ("desc":Keyword | "descr":Keyword | "description":Keyword) @String )?`
+	Group string    `@(Ident | Keyword)`
+	Index *string   `( "[":Punct @Number "]":Punct )?`
+	Name  string    `".":Punct @(Ident | Keyword)`
+	Value *cfgValue `"=":Punct @@`
+	Descr *string   `( ("desc":Keyword | "descr":Keyword | "description":Keyword) @String )?`
+}
+
+// cfgValue is a cfg variable's value: a string or a number, never
+// negative (Kamailio's grammar has no minus there).
+type cfgValue struct {
+	Str *string `  @String`
+	Num *string `| @Number`
 }
 
 // assignNode is a core setting: keyword = value.

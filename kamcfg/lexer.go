@@ -527,7 +527,7 @@ func parseNumber(s string) (int32, bool) {
 	switch {
 	case s == "0":
 		return 0, true
-	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X"):
+	case len(s) > 2 && s[:2] == "0x": // "0X" is no hex number to Kamailio
 		base, digits = 16, s[2:]
 	case len(s) > 1 && s[len(s)-1] == 'b' && strings.Trim(s[:len(s)-1], "01") == "":
 		base, digits = 2, s[:len(s)-1]
@@ -633,7 +633,7 @@ func (l *lexState) ident() (token, bool) {
 // include reads the argument of include_file/import_file and pushes the
 // file (§3.5).
 func (l *lexState) include(pos Position, optional bool) {
-	for isBlank(l.peek(0)) {
+	for c := l.peek(0); isBlank(c) || c == '\r' || c == '\n'; c = l.peek(0) {
 		l.advance()
 	}
 	n := 0
@@ -681,6 +681,12 @@ func (l *lexState) pushFile(pos Position, path string, optional bool) {
 		}
 	}
 	if depth > maxIncludeDepth {
+		// A file may include itself behind an #!ifdef guard, so a loop
+		// shows only as the depth limit, as in Kamailio.
+		if loop := l.includeLoop(); loop != "" {
+			l.setFatal(pos, "include loop: %s (more than %d nested includes)", loop, maxIncludeDepth)
+			return
+		}
 		l.setFatal(pos, "too many nested includes (%d at most)", maxIncludeDepth)
 		return
 	}
@@ -699,12 +705,6 @@ func (l *lexState) pushFile(pos Position, path string, optional bool) {
 			l.setFatal(pos, "cannot read included file %s: %v", name, unwrapPathError(err))
 			return
 		}
-		for _, s := range l.stack {
-			if s.abs == abs {
-				l.setFatal(pos, "include loop: %s includes itself", name)
-				return
-			}
-		}
 		l.stack = append(l.stack, &source{text: text, name: name, abs: abs, line: 1, col: 1})
 		return
 	}
@@ -712,6 +712,29 @@ func (l *lexState) pushFile(pos Position, path string, optional bool) {
 		return
 	}
 	l.setFatal(pos, "included file %s not found (tried %s)", path, strings.Join(cands, ", "))
+}
+
+// includeLoop describes the include chain from the first file that
+// includes itself again, or "" when no file repeats.
+func (l *lexState) includeLoop() string {
+	var files []*source
+	for _, s := range l.stack {
+		if !s.isDefine() {
+			files = append(files, s)
+		}
+	}
+	for i, a := range files {
+		for j := i + 1; j < len(files); j++ {
+			if files[j].abs == a.abs {
+				names := make([]string, 0, j-i+1)
+				for _, f := range files[i : j+1] {
+					names = append(names, f.name)
+				}
+				return strings.Join(names, " includes ")
+			}
+		}
+	}
+	return ""
 }
 
 func unwrapPathError(err error) error {

@@ -43,19 +43,31 @@ func (p *parser) statements() {
 		p.errorf(Position{File: p.c.File}, "%v", err)
 		return
 	}
+	if peek.Peek().EOF() {
+		// Kamailio's grammar wants at least one statement.
+		p.errorf(toks[len(toks)-1].pos, "syntax error: unexpected end of file (the file has no statement)")
+		return
+	}
 	for !peek.Peek().EOF() {
 		start := peek.Cursor()
 		cp := peek.MakeCheckpoint()
 		st, err := stmtParser.ParseFromLexer(peek, participle.AllowTrailing(true))
-		if err == nil {
-			p.statement(st)
-			if peek.Cursor() > start {
-				continue
-			}
-		}
 		errAt := start
+		if err == nil {
+			next := peek.Peek()
+			if st.Socket == nil || !listenModifiers[next.Value] || next.Type != tkKeyword {
+				p.statement(st)
+				if peek.Cursor() > start {
+					continue
+				}
+			}
+			// A listen modifier out of order or repeated: Kamailio's
+			// grammar refuses the whole statement.
+			errAt = next.Pos.Offset
+			err = nil
+		}
 		var perr participle.Error
-		if errors.As(err, &perr) {
+		if err != nil && errors.As(err, &perr) {
 			errAt = perr.Position().Offset
 		}
 		p.syntaxError(start, errAt, err)
@@ -65,6 +77,10 @@ func (p *parser) statements() {
 		}
 	}
 }
+
+// listenModifiers are the words that may follow a listen socket list, in
+// the order advertise, name, virtual, each once.
+var listenModifiers = map[string]bool{"advertise": true, "ADVERTISE": true, "name": true, "NAME": true, "virtual": true}
 
 // syntaxError reports a statement that does not parse.
 func (p *parser) syntaxError(start, at int, err error) {
@@ -123,7 +139,7 @@ func (p *parser) statement(st *stmtNode) {
 	case st.CfgEngine != nil:
 		p.c.CfgEngine = st.CfgEngine.Engine
 	case st.Route != nil:
-		p.c.Routes = append(p.c.Routes, Route{Kind: st.Route.Kind, Name: strings.Join(st.Route.Name, ""), Pos: pos})
+		p.route(pos, st.Route)
 	case st.Socket != nil:
 		p.socket(pos, st.Socket)
 	case st.CfgVar != nil:
@@ -131,6 +147,43 @@ func (p *parser) statement(st *stmtNode) {
 	case st.Assign != nil:
 		p.assign(pos, st.Assign)
 	}
+}
+
+// route records a route block; Kamailio refuses a second block of the
+// same kind and name.
+func (p *parser) route(pos Position, n *routeNode) {
+	r := Route{Kind: n.Kind, Name: strings.Join(n.Name, ""), Pos: pos}
+	key := routeKey(r)
+	for _, old := range p.c.Routes {
+		// Kamailio refuses a second named block; a second main, reply
+		// or onsend route replaces the first.
+		if routeKey(old) == key && r.Name != "" && r.Name != "0" {
+			p.errorf(pos, "%s is defined twice (first at %s)", routeLabel(r), old.Pos)
+			return
+		}
+	}
+	p.c.Routes = append(p.c.Routes, r)
+}
+
+// routeKey identifies a route block: request_route and the unnamed route
+// are the same block, as are onreply_route, reply_route and
+// onreply_route[0].
+func routeKey(r Route) string {
+	kind, name := r.Kind, strings.Trim(r.Name, "\"")
+	switch {
+	case kind == "request_route", kind == "route" && (name == "" || name == "0"):
+		return "request"
+	case kind == "reply_route", kind == "onreply_route" && (name == "" || name == "0"):
+		return "reply"
+	}
+	return kind + "[" + name + "]"
+}
+
+func routeLabel(r Route) string {
+	if r.Name == "" {
+		return r.Kind
+	}
+	return r.Kind + "[" + r.Name + "]"
 }
 
 func (p *parser) loadModule(pos Position, n *loadModNode) {
@@ -151,8 +204,9 @@ func (p *parser) loadModule(pos Position, n *loadModNode) {
 	}
 	for _, old := range p.c.LoadModules {
 		if old.Name == m.Name {
+			// Kamailio still tries the load (and lists it), then fails.
 			p.errorf(pos, "module %s is loaded twice (first at %s)", m.Name, old.Pos)
-			return
+			break
 		}
 	}
 	p.c.LoadModules = append(p.c.LoadModules, m)
@@ -229,9 +283,11 @@ func (p *parser) cfgVar(pos Position, n *cfgVarNode) {
 	if reservedWords[n.Name] && n.Group != "kemi" {
 		p.errorf(pos, "%s is a keyword and cannot name a cfg variable", n.Name)
 	}
-	v, ok := p.value(n.Value, false)
-	if !ok {
-		return
+	v := IntVal(0)
+	if n.Value.Str != nil {
+		v = StrVal(*n.Value.Str)
+	} else {
+		v = IntVal(numOf(*n.Value.Num))
 	}
 	cv := CfgVar{Group: n.Group, Name: n.Name, Value: v, Pos: pos}
 	if n.Index != nil {
@@ -308,19 +364,15 @@ func (k valueKind) describe() string {
 
 // socket records listen= and alias= statements.
 func (p *parser) socket(pos Position, n *socketNode) {
-	var mods Socket
-	for _, m := range n.Mods {
-		switch {
-		case m.Advertise != nil:
-			mods.Advertise = p.addr(m.Advertise.Host)
-			if m.Advertise.Port != nil {
-				mods.AdvertisePort = int(numOf(*m.Advertise.Port))
-			}
-		case m.Name != nil:
-			mods.Name = *m.Name
-		case m.Virtual:
-			mods.Virtual = true
+	mods := Socket{Virtual: n.Virtual}
+	if a := n.Advertise; a != nil {
+		mods.Advertise = p.addr(a.Host)
+		if a.Port != nil {
+			mods.AdvertisePort = int(numOf(*a.Port))
 		}
+	}
+	if n.Name != nil {
+		mods.Name = *n.Name
 	}
 	for _, s := range n.Socks {
 		sock := mods

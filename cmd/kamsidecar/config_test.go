@@ -134,7 +134,7 @@ func TestConfigExitStatus(t *testing.T) {
 		}
 	}
 	write("ok.cfg", "loadmodule \"tm.so\"\nmodparam(\"tm\", \"fr_timer\", 2000)\n")
-	write("warn.cfg", "/* never closed\n")
+	write("warn.cfg", "loadmodule \"tm.so\"\n/* never closed\n")
 	write("err.cfg", "#!ifdef X\nloadmodule \"tm.so\"\n")
 	write("unusable.cfg", "include_file \"missing.cfg\"\n")
 	write("define.cfg", "#!ifdef FROMCLI\nloadmodule \"tm.so\"\n#!endif\nmodparam(\"tm\", \"fr_timer\", V)\n")
@@ -146,8 +146,8 @@ func TestConfigExitStatus(t *testing.T) {
 		stderr string
 	}{
 		{"accepted", []string{"-f", "ok.cfg"}, 0, true, ""},
-		{"warning only", []string{"-f", "warn.cfg"}, 0, true, "warn.cfg:1:1: warning: comment is not closed"},
-		{"warning strict", []string{"-f", "warn.cfg", "--strict"}, 1, true, "warn.cfg:1:1: warning:"},
+		{"warning only", []string{"-f", "warn.cfg"}, 0, true, "warn.cfg:2:1: warning: comment is not closed"},
+		{"warning strict", []string{"-f", "warn.cfg", "--strict"}, 1, true, "warn.cfg:2:1: warning:"},
 		{"error keeps json", []string{"-f", "err.cfg"}, 1, true, "err.cfg:1:1: #!ifdef/#!ifndef without #!endif"},
 		{"missing include", []string{"-f", "unusable.cfg"}, 2, false, "unusable.cfg:1:1: included file missing.cfg not found"},
 		{"missing file", []string{"-f", "nothere.cfg"}, 2, false, "nothere.cfg: cannot read nothere.cfg"},
