@@ -18,127 +18,127 @@ type stmtNode struct {
 	EndPos lexer.Position
 
 	// Most frequent first: each alternative tried costs a branch.
-	Route     *routeNode     `  @@`
-	ModParam  *modParamNode  `| @@`
-	LoadMod   *loadModNode   `| @@`
-	Socket    *socketNode    `| @@`
-	CfgVar    *cfgVarNode    `| @@`
-	Assign    *assignNode    `| @@`
-	LoadPath  *loadPathNode  `| @@`
-	CfgEngine *cfgEngineNode `| @@`
-	Flags     *flagsNode     `| @@`
-	Semi      bool           `| @";":Punct`
+	Route     *routeNode     `parser:"  @@"`
+	ModParam  *modParamNode  `parser:"| @@"`
+	LoadMod   *loadModNode   `parser:"| @@"`
+	Socket    *socketNode    `parser:"| @@"`
+	LoadPath  *loadPathNode  `parser:"| @@"`
+	CfgEngine *cfgEngineNode `parser:"| @@"`
+	CfgVar    *cfgVarNode    `parser:"| @@"`
+	Assign    *assignNode    `parser:"| @@"`
+	Flags     *flagsNode     `parser:"| @@"`
+	Semi      bool           `parser:"| @';':Punct"`
 }
 
 // loadmodule "x" (5.6) or loadmodule("x", "flags") (5.7+).
 type loadModNode struct {
-	Kw   string   `@("loadmodule":Keyword | "loadmodulex":Keyword)`
-	Name *string  `( @String`
-	Args []string `| "(":Punct @String ( ",":Punct @String )* ")":Punct )`
+	Kw   string   `parser:"@('loadmodule':Keyword | 'loadmodulex':Keyword)"`
+	Name *string  `parser:"( @String"`
+	Args []string `parser:"| '(':Punct @String ( ',':Punct @String )* ')':Punct )"`
 }
 
 type loadPathNode struct {
-	Kw   string `@("loadpath":Keyword | "mpath":Keyword) "=":Punct?`
-	Path string `@String`
+	Kw   string `parser:"@('loadpath':Keyword | 'mpath':Keyword) '=':Punct?"`
+	Path string `parser:"@String"`
 }
 
 type modParamNode struct {
-	Kw     string     `@("modparam":Keyword | "modparamx":Keyword) "(":Punct`
-	Module string     `@String ",":Punct`
-	Param  string     `@String ",":Punct`
-	Value  *valueNode `@@ ")":Punct`
+	Kw     string     `parser:"@('modparam':Keyword | 'modparamx':Keyword) '(':Punct"`
+	Module string     `parser:"@String ',':Punct"`
+	Param  string     `parser:"@String ',':Punct"`
+	Value  *valueNode `parser:"@@ ')':Punct"`
 }
 
 // valueNode is a modparam value: a string, an int (intno) or, for
 // modparamx, a pseudo-variable.
 type valueNode struct {
 	Pos lexer.Position
-	Str *string `  @String`
-	Neg bool    `| ( @"-":Punct?`
-	Num *string `    @Number )`
-	PV  *string `| @PVar`
+	Str *string `parser:"  @String"`
+	Neg bool    `parser:"| ( @'-':Punct?"`
+	Num *string `parser:"    @Number )"`
+	PV  *string `parser:"| @PVar"`
 }
 
 type cfgEngineNode struct {
-	Engine string `"cfgengine":Keyword "=":Punct? @String`
+	Engine string `parser:"'cfgengine':Keyword '=':Punct? @String"`
 }
 
 type flagsNode struct {
-	Kw    string      `@("flags":Keyword | "bool":Keyword | "avpflags":Keyword)`
-	Items []*flagItem `@@ ( ",":Punct @@ )*`
+	Kw    string      `parser:"@('flags':Keyword | 'bool':Keyword | 'avpflags':Keyword)"`
+	Items []*flagItem `parser:"@@ ( ',':Punct @@ )*"`
 }
 
 type flagItem struct {
-	Name string  `@(Ident | String)`
-	Num  *string `( ":":Punct @Number )?`
+	Name string  `parser:"@(Ident | String)"`
+	Num  *string `parser:"( ':':Punct @Number )?"`
 }
 
 type routeNode struct {
-	Kind string   `@("route":Keyword | "request_route":Keyword | "failure_route":Keyword | "onreply_route":Keyword | "reply_route":Keyword | "branch_route":Keyword | "onsend_route":Keyword | "event_route":Keyword | "branch_failure_route":Keyword)`
-	Name []string `( "[":Punct @(~"]":Punct)* "]":Punct )?`
-	Body bool     `@Block`
+	Kind string   `parser:"@('route':Keyword | 'request_route':Keyword | 'failure_route':Keyword | 'onreply_route':Keyword | 'reply_route':Keyword | 'branch_route':Keyword | 'onsend_route':Keyword | 'event_route':Keyword | 'branch_failure_route':Keyword)"`
+	Name []string `parser:"( '[':Punct @(~']':Punct)* ']':Punct )?"`
+	Body bool     `parser:"@Block"`
 }
 
 // socketNode is listen= or alias= with its socket list and modifiers.
 type socketNode struct {
-	Kw    string      `@("listen":Keyword | "alias":Keyword) "=":Punct`
-	Socks []*sockNode `@@+`
+	Kw    string      `parser:"@('listen':Keyword | 'alias':Keyword) '=':Punct"`
+	Socks []*sockNode `parser:"@@+"`
 	// The modifiers come in this order, each at most once.
-	Advertise *hostPortNode `( ("advertise":Keyword | "ADVERTISE":Keyword) @@ )?`
-	Name      *string       `( ("name":Keyword | "NAME":Keyword) @String )?`
-	Virtual   bool          `@"virtual":Keyword?`
+	Advertise *hostPortNode `parser:"( ('advertise':Keyword | 'ADVERTISE':Keyword) @@ )?"`
+	Name      *string       `parser:"( ('name':Keyword | 'NAME':Keyword) @String )?"`
+	Virtual   bool          `parser:"@'virtual':Keyword?"`
 }
 
 type sockNode struct {
 	Pos   lexer.Position
-	Proto *string     `( @("udp":Keyword | "tcp":Keyword | "tls":Keyword | "sctp":Keyword | "ws":Keyword | "wss":Keyword | "UDP":Keyword | "TCP":Keyword | "TLS":Keyword | "SCTP":Keyword | "WS":Keyword | "WSS":Keyword | "*":Punct) ":":Punct )?`
-	Multi []*addrNode `( "(":Punct @@ ( ",":Punct @@ )* ")":Punct`
-	Addr  *addrNode   `| @@ )`
-	Port  *string     `( ":":Punct @(Number | "*":Punct) )?`
+	Proto *string     `parser:"( @('udp':Keyword | 'tcp':Keyword | 'tls':Keyword | 'sctp':Keyword | 'ws':Keyword | 'wss':Keyword | 'UDP':Keyword | 'TCP':Keyword | 'TLS':Keyword | 'SCTP':Keyword | 'WS':Keyword | 'WSS':Keyword | '*':Punct) ':':Punct )?"`
+	Multi []*addrNode `parser:"( '(':Punct @@ ( ',':Punct @@ )* ')':Punct"`
+	Addr  *addrNode   `parser:"| @@ )"`
+	Port  *string     `parser:"( ':':Punct @(Number | '*':Punct) )?"`
 }
 
 type addrNode struct {
 	Pos   lexer.Position
-	V6    *string  `  "[":Punct @IPv6 "]":Punct | @IPv6`
-	Str   *string  `| @String`
-	Parts []string `| @(Ident | Number | NumID) ( @(".":Punct | "-":Punct) @(Ident | Number | NumID) )*`
+	V6    *string  `parser:"  '[':Punct @IPv6 ']':Punct | @IPv6"`
+	Str   *string  `parser:"| @String"`
+	Parts []string `parser:"| @(Ident | Number | NumID) ( @('.':Punct | '-':Punct) @(Ident | Number | NumID) )*"`
 }
 
 type hostPortNode struct {
-	Host *addrNode `@@`
-	Port *string   `( ":":Punct @Number )?`
+	Host *addrNode `parser:"@@"`
+	Port *string   `parser:"( ':':Punct @Number )?"`
 }
 
 // cfgVarNode declares a custom cfg variable: group.name = value [descr "..."].
 type cfgVarNode struct {
-	Group string    `@(Ident | Keyword)`
-	Index *string   `( "[":Punct @Number "]":Punct )?`
-	Name  string    `".":Punct @(Ident | Keyword)`
-	Value *cfgValue `"=":Punct @@`
-	Descr *string   `( ("desc":Keyword | "descr":Keyword | "description":Keyword) @String )?`
+	Group string    `parser:"@(Ident | Keyword)"`
+	Index *string   `parser:"( '[':Punct @Number ']':Punct )?"`
+	Name  string    `parser:"'.':Punct @(Ident | Keyword)"`
+	Value *cfgValue `parser:"'=':Punct @@"`
+	Descr *string   `parser:"( ('desc':Keyword | 'descr':Keyword | 'description':Keyword) @String )?"`
 }
 
 // cfgValue is a cfg variable's value: a string or a number, never
 // negative (Kamailio's grammar has no minus there).
 type cfgValue struct {
-	Str *string `  @String`
-	Num *string `| @Number`
+	Str *string `parser:"  @String"`
+	Num *string `parser:"| @Number"`
 }
 
 // assignNode is a core setting: keyword = value.
 type assignNode struct {
-	Name  string     `@(Keyword | Ident) "=":Punct`
-	Value *coreValue `@@`
+	Name  string     `parser:"@(Keyword | Ident) '=':Punct"`
+	Value *coreValue `parser:"@@"`
 }
 
 type coreValue struct {
 	Pos   lexer.Position
-	Neg   *string  `  "-":Punct @Number`
-	Str   *string  `| @String`
-	V6    *string  `| "[":Punct @IPv6 "]":Punct | @IPv6`
-	Parts []string `| @(Ident | Keyword | Number | NumID) ( @(".":Punct | "-":Punct) @(Ident | Keyword | Number | NumID) )*`
-	Block bool     `| @Block`
-	Port  *string  `( ":":Punct @Number )?`
+	Neg   *string  `parser:"  '-':Punct @Number"`
+	Str   *string  `parser:"| @String"`
+	V6    *string  `parser:"| '[':Punct @IPv6 ']':Punct | @IPv6"`
+	Parts []string `parser:"| @(Ident | Keyword | Number | NumID) ( @('.':Punct | '-':Punct) @(Ident | Keyword | Number | NumID) )*"`
+	Block bool     `parser:"| @Block"`
+	Port  *string  `parser:"( ':':Punct @Number )?"`
 }
 
 // tokenDef tells participle the token type names; tokens come from

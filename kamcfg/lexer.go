@@ -130,7 +130,7 @@ func (l *lexState) run() {
 		if t.typ == tkString && prev != nil && prev.typ == tkKeyword && (prev.val == "loadmodule" || prev.val == "loadmodulex") {
 			val := t.val
 			if prev.val == "loadmodulex" {
-				val = l.evalPV(val, "")
+				val = l.evalPV(val, "<null>")
 			}
 			name := "MOD_" + moduleName(val)
 			if _, ok := l.defines[name]; !ok {

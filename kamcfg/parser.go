@@ -143,7 +143,7 @@ func (p *parser) statement(st *stmtNode) {
 	case st.Socket != nil:
 		p.socket(pos, st.Socket)
 	case st.CfgVar != nil:
-		p.cfgVar(pos, st.CfgVar)
+		p.cfgVar(pos, st.Pos.Offset, st.CfgVar)
 	case st.Assign != nil:
 		p.assign(pos, st.Assign)
 	}
@@ -195,7 +195,7 @@ func (p *parser) loadModule(pos Position, n *loadModNode) {
 		p.errorf(pos, "loadmodule(%q, ...) is Kamailio 5.7+ syntax; 5.6 takes loadmodule %q", path, path)
 	}
 	if n.Kw == "loadmodulex" {
-		path = p.l.evalPV(path, "")
+		path = p.l.evalPV(path, "<null>")
 	}
 	m := LoadModule{Path: path, Name: moduleName(path), Pos: pos, seq: p.seq}
 	if m.Name == "" {
@@ -216,8 +216,8 @@ func (p *parser) modParam(pos Position, n *modParamNode) {
 	x := n.Kw == "modparamx"
 	m := ModParam{Module: n.Module, Param: n.Param, X: x, Pos: pos, seq: p.seq}
 	if x {
-		m.Module = p.l.evalPV(m.Module, "")
-		m.Param = p.l.evalPV(m.Param, "")
+		m.Module = p.l.evalPV(m.Module, "<null>")
+		m.Param = p.l.evalPV(m.Param, "<null>")
 	}
 	v, ok := p.value(n.Value, x)
 	if !ok {
@@ -241,7 +241,7 @@ func (p *parser) value(n *valueNode, x bool) (Value, bool) {
 	case n.Str != nil:
 		s := *n.Str
 		if x {
-			s = p.l.evalPV(s, "")
+			s = p.l.evalPV(s, "<null>")
 		}
 		return StrVal(s), true
 	case n.Num != nil:
@@ -269,19 +269,27 @@ func (p *parser) pvValue(pos Position, pv string) (Value, bool) {
 		p.errorf(pos, "modparamx value %s: only $env, $envn, $def and $defn are known while the file is read", pv)
 		return Value{}, false
 	}
-	s, _ := p.l.corePV(name, arg)
+	s, ok := p.l.corePV(name, arg)
 	if name == "envn" || name == "defn" {
 		return IntVal(int32(atoi(s))), true
+	}
+	if !ok {
+		s = "<null>"
 	}
 	return StrVal(s), true
 }
 
-func (p *parser) cfgVar(pos Position, n *cfgVarNode) {
+func (p *parser) cfgVar(pos Position, start int, n *cfgVarNode) {
 	if reservedWords[n.Group] && n.Group != "kemi" {
 		p.errorf(pos, "%s is a keyword and cannot name a cfg group", n.Group)
 	}
 	if reservedWords[n.Name] && n.Group != "kemi" {
-		p.errorf(pos, "%s is a keyword and cannot name a cfg variable", n.Name)
+		// group . name, or group [ N ] . name
+		at := start + 2
+		if n.Index != nil {
+			at += 3
+		}
+		p.errorf(p.l.toks[at].pos, "%s is a keyword and cannot name a cfg variable", n.Name)
 	}
 	v := IntVal(0)
 	if n.Value.Str != nil {

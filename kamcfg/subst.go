@@ -173,7 +173,9 @@ func splitCorePV(s string) (name, arg string, n int) {
 	return "", "", 0
 }
 
-// corePV evaluates one core PV; ok is false when it has no value.
+// corePV evaluates one core PV as text; ok is false when it has no value.
+// In a string $defn gives the define's text ("0x20"); only the unquoted
+// value form of modparamx turns it into a number.
 func (l *lexState) corePV(name, arg string) (string, bool) {
 	switch name {
 	case "env", "envn":
@@ -186,9 +188,6 @@ func (l *lexState) corePV(name, arg string) (string, bool) {
 		d, ok := l.defines[arg]
 		if !ok {
 			return "", false
-		}
-		if name == "defn" {
-			return strconv.Itoa(atoi(d.value)), true
 		}
 		return d.value, true
 	}
