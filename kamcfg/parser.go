@@ -15,6 +15,8 @@ type parser struct {
 	l   *lexState
 	c   *Config
 	seq int // token index of the statement being recorded
+
+	routes map[string]Position // named route blocks seen, by routeKey
 }
 
 func (p *parser) errorf(pos Position, format string, args ...any) {
@@ -153,14 +155,18 @@ func (p *parser) statement(st *stmtNode) {
 // same kind and name.
 func (p *parser) route(pos Position, n *routeNode) {
 	r := Route{Kind: n.Kind, Name: strings.Join(n.Name, ""), Pos: pos}
-	key := routeKey(r)
-	for _, old := range p.c.Routes {
-		// Kamailio refuses a second named block; a second main, reply
-		// or onsend route replaces the first.
-		if routeKey(old) == key && r.Name != "" && r.Name != "0" {
-			p.errorf(pos, "%s is defined twice (first at %s)", routeLabel(r), old.Pos)
+	// Kamailio refuses a second named block; a second main, reply or
+	// onsend route replaces the first.
+	if r.Name != "" && r.Name != "0" {
+		key := routeKey(r)
+		if first, dup := p.routes[key]; dup {
+			p.errorf(pos, "%s is defined twice (first at %s)", routeLabel(r), first)
 			return
 		}
+		if p.routes == nil {
+			p.routes = map[string]Position{}
+		}
+		p.routes[key] = pos
 	}
 	p.c.Routes = append(p.c.Routes, r)
 }
@@ -325,7 +331,7 @@ func (p *parser) assign(pos Position, n *assignNode) {
 	var got valueKind
 	switch {
 	case v.Neg != nil:
-		val, got = IntVal(-numOf(*v.Neg)), kindInt
+		val, got = IntVal(-numOf(*v.Neg)), kindSigned
 	case v.Str != nil:
 		val, got = StrVal(*v.Str), kindString
 	case v.V6 != nil:
@@ -333,6 +339,8 @@ func (p *parser) assign(pos Position, n *assignNode) {
 	case v.Block:
 		p.errorf(pos, "%s = { ... } is Kamailio 5.7+ syntax", n.Name)
 		return
+	case len(v.Parts) == 1 && p.l.toks[v.Pos.Offset].typ == tkNumber && kinds&kindInt == 0 && kinds&kindHost != 0:
+		val, got = StrVal(v.Parts[0]), kindHost // a host named "5"
 	case len(v.Parts) == 1 && p.l.toks[v.Pos.Offset].typ == tkNumber:
 		val, got = IntVal(numOf(v.Parts[0])), kindInt
 	case len(v.Parts) == 1 && p.l.toks[v.Pos.Offset].typ != tkNumID:
