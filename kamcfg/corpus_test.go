@@ -54,57 +54,42 @@ func paramJSON(m ModParam) corpusParam {
 // loadmodules and the filtered modparams with what Kamailio 5.6.3 saw.
 func TestCorpusExpected(t *testing.T) {
 	corpus := testutil.CorpusDir(t)
-	files, _ := filepath.Glob(filepath.Join(corpus, "expected", "*.json"))
-	if len(files) == 0 {
-		t.Fatal("no expected files in the corpus")
-	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		t.Run(name, func(t *testing.T) {
-			var want corpusExpected
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+	forCorpusJSON(t, "expected", ".json", func(t *testing.T, name string, want *corpusExpected) {
+		c, err := loadCorpusConfig(t, corpus, name)
+		if err != nil {
+			t.Fatalf("load: %v", err)
+		}
+		got := corpusExpected{LoadModules: []string{}, ModParams: []corpusParam{}}
+		for _, m := range c.LoadModules {
+			got.LoadModules = append(got.LoadModules, m.Path)
+		}
+		for _, m := range c.ModParams {
+			if corpusKept(m.Module) {
+				got.ModParams = append(got.ModParams, paramJSON(m))
 			}
-			if err := json.Unmarshal(b, &want); err != nil {
-				t.Fatal(err)
-			}
-			c, err := loadCorpusConfig(t, corpus, name)
-			if err != nil {
-				t.Fatalf("load: %v", err)
-			}
-			got := corpusExpected{LoadModules: []string{}, ModParams: []corpusParam{}}
-			for _, m := range c.LoadModules {
-				got.LoadModules = append(got.LoadModules, m.Path)
-			}
-			for _, m := range c.ModParams {
-				if corpusKept(m.Module) {
-					got.ModParams = append(got.ModParams, paramJSON(m))
+		}
+		if !reflect.DeepEqual(got.LoadModules, want.LoadModules) {
+			t.Errorf("loadmodules:\n got %q\nwant %q", got.LoadModules, want.LoadModules)
+		}
+		if !reflect.DeepEqual(got.ModParams, want.ModParams) {
+			t.Errorf("modparams differ")
+			for i := 0; i < len(got.ModParams) || i < len(want.ModParams); i++ {
+				var g, w any
+				if i < len(got.ModParams) {
+					g = got.ModParams[i]
+				}
+				if i < len(want.ModParams) {
+					w = want.ModParams[i]
+				}
+				if !reflect.DeepEqual(g, w) {
+					t.Errorf("  #%d got %v want %v", i, g, w)
 				}
 			}
-			if !reflect.DeepEqual(got.LoadModules, want.LoadModules) {
-				t.Errorf("loadmodules:\n got %q\nwant %q", got.LoadModules, want.LoadModules)
-			}
-			if !reflect.DeepEqual(got.ModParams, want.ModParams) {
-				t.Errorf("modparams differ")
-				for i := 0; i < len(got.ModParams) || i < len(want.ModParams); i++ {
-					var g, w any
-					if i < len(got.ModParams) {
-						g = got.ModParams[i]
-					}
-					if i < len(want.ModParams) {
-						w = want.ModParams[i]
-					}
-					if !reflect.DeepEqual(g, w) {
-						t.Errorf("  #%d got %v want %v", i, g, w)
-					}
-				}
-			}
-			for _, d := range c.Diagnostics {
-				t.Logf("%s", d)
-			}
-		})
-	}
+		}
+		for _, d := range c.Diagnostics {
+			t.Logf("%s", d)
+		}
+	})
 }
 
 // corpusKept applies the corpus filter: the module argument, as Kamailio
@@ -127,70 +112,80 @@ func corpusKept(module string) bool {
 // Kamailio 5.6.3 made while checking each corpus config (traces/).
 func TestCorpusTraces(t *testing.T) {
 	corpus := testutil.CorpusDir(t)
-	files, _ := filepath.Glob(filepath.Join(corpus, "traces", "*.trace.json"))
+	type traceDoc struct {
+		Events []map[string]any `json:"events"`
+	}
+	forCorpusJSON(t, "traces", ".trace.json", func(t *testing.T, name string, trace *traceDoc) {
+		if len(trace.Events) == 0 {
+			t.Skip("Kamailio made no call (its preprocessor rejects the file)")
+		}
+		c, err := loadCorpusConfig(t, corpus, name)
+		if err != nil {
+			t.Fatalf("load: %v", err)
+		}
+		var want, got []string
+		for _, e := range trace.Events {
+			if m, ok := e["loadmodule"]; ok {
+				want = append(want, fmt.Sprintf("loadmodule %v", m))
+				continue
+			}
+			want = append(want, fmt.Sprintf("modparam %v %v %#v", e["module"], e["param"], e["value"]))
+		}
+		// Events come in statement order: interleave ours the same way.
+		type ev struct {
+			seq int
+			s   string
+		}
+		var evs []ev
+		for _, m := range c.LoadModules {
+			evs = append(evs, ev{m.seq, fmt.Sprintf("loadmodule %v", m.Path)})
+		}
+		for _, m := range c.ModParams {
+			p := paramJSON(m)
+			evs = append(evs, ev{m.seq, fmt.Sprintf("modparam %v %v %#v", p.Module, p.Param, p.Value)})
+		}
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].seq < evs[j].seq })
+		for _, e := range evs {
+			got = append(got, e.s)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("calls differ")
+			for i := 0; i < len(got) || i < len(want); i++ {
+				var g, w string
+				if i < len(got) {
+					g = got[i]
+				}
+				if i < len(want) {
+					w = want[i]
+				}
+				if g != w {
+					t.Errorf("  #%d got %q want %q", i, g, w)
+				}
+			}
+		}
+	})
+}
+
+// forCorpusJSON runs fn as a subtest, named after the file, for every file
+// of the corpus folder sub whose name ends in suffix, decoded into a new T.
+func forCorpusJSON[T any](t *testing.T, sub, suffix string, fn func(t *testing.T, name string, doc *T)) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(testutil.CorpusDir(t), sub, "*"+suffix))
 	if len(files) == 0 {
-		t.Fatal("no traces in the corpus")
+		t.Fatalf("no %s files in the corpus", sub)
 	}
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".trace.json")
+		name := strings.TrimSuffix(filepath.Base(f), suffix)
 		t.Run(name, func(t *testing.T) {
-			var trace struct {
-				Events []map[string]any `json:"events"`
-			}
 			b, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := json.Unmarshal(b, &trace); err != nil {
+			doc := new(T)
+			if err := json.Unmarshal(b, doc); err != nil {
 				t.Fatal(err)
 			}
-			if len(trace.Events) == 0 {
-				t.Skip("Kamailio made no call (its preprocessor rejects the file)")
-			}
-			c, err := loadCorpusConfig(t, corpus, name)
-			if err != nil {
-				t.Fatalf("load: %v", err)
-			}
-			var want, got []string
-			for _, e := range trace.Events {
-				if m, ok := e["loadmodule"]; ok {
-					want = append(want, fmt.Sprintf("loadmodule %v", m))
-					continue
-				}
-				want = append(want, fmt.Sprintf("modparam %v %v %#v", e["module"], e["param"], e["value"]))
-			}
-			// Events come in statement order: interleave ours the same way.
-			type ev struct {
-				seq int
-				s   string
-			}
-			var evs []ev
-			for _, m := range c.LoadModules {
-				evs = append(evs, ev{m.seq, fmt.Sprintf("loadmodule %v", m.Path)})
-			}
-			for _, m := range c.ModParams {
-				p := paramJSON(m)
-				evs = append(evs, ev{m.seq, fmt.Sprintf("modparam %v %v %#v", p.Module, p.Param, p.Value)})
-			}
-			sort.SliceStable(evs, func(i, j int) bool { return evs[i].seq < evs[j].seq })
-			for _, e := range evs {
-				got = append(got, e.s)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("calls differ")
-				for i := 0; i < len(got) || i < len(want); i++ {
-					var g, w string
-					if i < len(got) {
-						g = got[i]
-					}
-					if i < len(want) {
-						w = want[i]
-					}
-					if g != w {
-						t.Errorf("  #%d got %q want %q", i, g, w)
-					}
-				}
-			}
+			fn(t, name, doc)
 		})
 	}
 }

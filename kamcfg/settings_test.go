@@ -1277,60 +1277,45 @@ func TestSettingsAgainstKamailio(t *testing.T) {
 // TestSettingsCorpus resolves the modparams of every corpus config (as
 // Kamailio 5.6.3 saw them) and expects no error: Kamailio read them all.
 func TestSettingsCorpus(t *testing.T) {
-	corpus := testutil.CorpusDir(t)
-	files, _ := filepath.Glob(filepath.Join(corpus, "expected", "*.json"))
-	if len(files) == 0 {
-		t.Fatal("no expected files in the corpus")
+	type expectedDoc struct {
+		LoadModules []string `json:"loadmodules"`
+		ModParams   []struct {
+			Module string `json:"module"`
+			Param  string `json:"param"`
+			Value  any    `json:"value"`
+		} `json:"modparams"`
 	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(f)
+	forCorpusJSON(t, "expected", ".json", func(t *testing.T, name string, doc *expectedDoc) {
+		var mods []LoadModule
+		for i, p := range doc.LoadModules {
+			n := strings.TrimSuffix(filepath.Base(p), ".so")
+			mods = append(mods, LoadModule{Path: p, Name: n, Pos: at(i + 1)})
+		}
+		var params []ModParam
+		for i, p := range doc.ModParams {
+			re, err := regexp.Compile("(?i)^(" + p.Module + ")$")
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("module regex %q: %v", p.Module, err)
 			}
-			var doc struct {
-				LoadModules []string `json:"loadmodules"`
-				ModParams   []struct {
-					Module string `json:"module"`
-					Param  string `json:"param"`
-					Value  any    `json:"value"`
-				} `json:"modparams"`
-			}
-			if err := json.Unmarshal(b, &doc); err != nil {
-				t.Fatal(err)
-			}
-			var mods []LoadModule
-			for i, p := range doc.LoadModules {
-				n := strings.TrimSuffix(filepath.Base(p), ".so")
-				mods = append(mods, LoadModule{Path: p, Name: n, Pos: at(i + 1)})
-			}
-			var params []ModParam
-			for i, p := range doc.ModParams {
-				re, err := regexp.Compile("(?i)^(" + p.Module + ")$")
-				if err != nil {
-					t.Fatalf("module regex %q: %v", p.Module, err)
-				}
-				var matched []string
-				for _, m := range mods {
-					if re.MatchString(m.Name) {
-						matched = append(matched, m.Name)
-					}
-				}
-				v := StrVal(fmt.Sprint(p.Value))
-				if n, ok := p.Value.(float64); ok {
-					v = IntVal(int32(n))
-				}
-				params = append(params, ModParam{Module: p.Module, Param: p.Param, Value: v, Modules: matched, Pos: at(1000 + i)})
-			}
-			_, diags := resolveSettings(mods, params, "/var/run/kamailio/")
-			for _, d := range diags {
-				if d.Severity == Error {
-					t.Errorf("%s", d)
-				} else {
-					t.Logf("%s", d)
+			var matched []string
+			for _, m := range mods {
+				if re.MatchString(m.Name) {
+					matched = append(matched, m.Name)
 				}
 			}
-		})
-	}
+			v := StrVal(fmt.Sprint(p.Value))
+			if n, ok := p.Value.(float64); ok {
+				v = IntVal(int32(n))
+			}
+			params = append(params, ModParam{Module: p.Module, Param: p.Param, Value: v, Modules: matched, Pos: at(1000 + i)})
+		}
+		_, diags := resolveSettings(mods, params, "/var/run/kamailio/")
+		for _, d := range diags {
+			if d.Severity == Error {
+				t.Errorf("%s", d)
+			} else {
+				t.Logf("%s", d)
+			}
+		}
+	})
 }
