@@ -28,6 +28,10 @@ type KeepaliveDestination struct {
 	// URI is the destination as keepalive stores it: the value as written,
 	// with "sip:" prepended unless it starts with "sip:" or "sips:".
 	URI string `json:"uri"`
+	// Value is the modparam value as written: Kamailio's duplicate rule
+	// compares it with the URIs stored before it, so consumers that
+	// imitate that rule need it.
+	Value string `json:"value"`
 	// Pos is the place of the modparam statement.
 	Pos Position `json:"-"`
 }
@@ -103,5 +107,5 @@ func addKeepaliveDestination(k *Keepalive, v Value, c *paramCtx) {
 			break
 		}
 	}
-	k.Destination = append(k.Destination, KeepaliveDestination{URI: uri, Pos: c.pos})
+	k.Destination = append(k.Destination, KeepaliveDestination{URI: uri, Value: v.Str, Pos: c.pos})
 }

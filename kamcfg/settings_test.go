@@ -227,7 +227,7 @@ func TestSettingsParams(t *testing.T) {
 			check: func(t *testing.T, s Settings) {
 				k := s.Keepalive
 				want := Keepalive{Loaded: true, PingInterval: 10, DeleteCounter: 0, PingFrom: "sip:ka@example.org",
-					Destination: []KeepaliveDestination{{URI: "sip:127.0.0.1:5071", Pos: at(13)}}}
+					Destination: []KeepaliveDestination{{URI: "sip:127.0.0.1:5071", Value: "127.0.0.1:5071", Pos: at(13)}}}
 				if !reflect.DeepEqual(k, want) {
 					t.Errorf("got %+v, want %+v", k, want)
 				}
@@ -427,9 +427,9 @@ func TestSettingsParams(t *testing.T) {
 			},
 			check: func(t *testing.T, s Settings) {
 				wantKA := []KeepaliveDestination{
-					{URI: "sip:10.0.0.1", Pos: at(10)},
-					{URI: "SIPS:Host.example.org;transport=tls", Pos: at(12)},
-					{URI: "sip:10.0.0.1", Pos: at(14)},
+					{URI: "sip:10.0.0.1", Value: "sip:10.0.0.1", Pos: at(10)},
+					{URI: "SIPS:Host.example.org;transport=tls", Value: "SIPS:Host.example.org;transport=tls", Pos: at(12)},
+					{URI: "sip:10.0.0.1", Value: "10.0.0.1", Pos: at(14)},
 				}
 				if !reflect.DeepEqual(s.Keepalive.Destination, wantKA) {
 					t.Errorf("keepalive: %+v", s.Keepalive.Destination)
@@ -1059,7 +1059,7 @@ func TestSettingsJSON(t *testing.T) {
 	if j["fifo_user"] != "kamailio" || j["fifo_group"] != float64(7) || j["dgram_user"] != nil || j["fifo_name"] != "/run/k/kamailio_rpc.fifo" {
 		t.Errorf("jsonrpcs: %v", j)
 	}
-	if got := fmt.Sprint(doc["keepalive"]["destination"]); got != "[map[uri:sip:10.0.0.1]]" {
+	if got := fmt.Sprint(doc["keepalive"]["destination"]); got != "[map[uri:sip:10.0.0.1 value:10.0.0.1]]" {
 		t.Errorf("keepalive destination: %s", got)
 	}
 	if doc["dispatcher"]["ds_ping_interval"] != float64(0) || doc["tm"]["fr_timer"] != float64(30000) {
