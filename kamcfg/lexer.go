@@ -96,7 +96,7 @@ func (l *lexState) skipping() bool { return l.depth > 0 }
 
 // run lexes everything, collapsing blocks into one tkBlock token each.
 func (l *lexState) run() {
-	var prev *token
+	var prev token // the last token emitted at the top level
 	for l.fatal == nil {
 		t := l.scan()
 		if l.fatal != nil {
@@ -119,15 +119,15 @@ func (l *lexState) run() {
 		case t.typ == tkPunct && t.val == "}" && l.depth > 0:
 			l.depth--
 			if l.depth == 0 {
-				l.toks = append(l.toks, token{typ: tkBlock, pos: l.blockStart})
-				prev = &l.toks[len(l.toks)-1]
+				prev = token{typ: tkBlock, pos: l.blockStart}
+				l.toks = append(l.toks, prev)
 			}
 			continue
 		case l.depth > 0:
 			continue
 		}
 		// loadmodule "x" makes MOD_x defined for the text that follows.
-		if t.typ == tkString && prev != nil && prev.typ == tkKeyword && (prev.val == "loadmodule" || prev.val == "loadmodulex") {
+		if t.typ == tkString && prev.typ == tkKeyword && (prev.val == "loadmodule" || prev.val == "loadmodulex") {
 			val := t.val
 			if prev.val == "loadmodulex" {
 				val = l.evalPV(val, "<null>")
@@ -138,7 +138,7 @@ func (l *lexState) run() {
 			}
 		}
 		l.toks = append(l.toks, t)
-		prev = &l.toks[len(l.toks)-1]
+		prev = t
 	}
 }
 
