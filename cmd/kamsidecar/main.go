@@ -13,7 +13,8 @@ import (
 // commands maps each subcommand to its entry point. Each returns the exit
 // status.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"config": runConfig,
+	"config":  runConfig,
+	"migrate": runMigrate,
 }
 
 func main() {
@@ -43,5 +44,7 @@ func usage(w io.Writer) {
 commands:
   config -f FILE [-A NAME[=VALUE]]... [--substdef EXP]... [--subst EXP]... [--strict]
          read a kamailio.cfg as Kamailio 5.6 does and print it as JSON
+  migrate --db-url URL
+         create or upgrade Kamailio's dispatcher table (and its version row)
 `)
 }
