@@ -24,7 +24,7 @@ import (
 
 // kamailioModules is the module directory of the Debian kamailio 5.6.3
 // package; every run passes it with -L, which also overrides loadpath.
-const kamailioModules = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+const kamailioModules = testutil.KamailioModules
 
 // traceScript makes gdb print every load_module(path) and
 // set_mod_param_regex(regex, param, type, value) call of `kamailio -c`:

@@ -1,9 +1,7 @@
 package keepalive
 
 import (
-	"bytes"
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,55 +16,19 @@ import (
 	"github.com/kamsidecar/kamsidecar/keepalive/probe"
 )
 
-// freePort returns a port of 127.0.0.1 free for both UDP and TCP.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
 
-// syncBuffer collects a child's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // child runs a peer program in its own process group and kills the group
 // when the test ends (or when kill is called).
 type child struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testutil.SyncBuffer
 	once sync.Once
 }
 
 func startChild(t *testing.T, name string, args ...string) *child {
 	t.Helper()
-	c := &child{cmd: exec.Command(name, args...), out: &syncBuffer{}}
+	c := &child{cmd: exec.Command(name, args...), out: &testutil.SyncBuffer{}}
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := c.cmd.Start(); err != nil {
@@ -115,7 +77,7 @@ func TestKamailio(t *testing.T) {
 	r := newRig(t, cfg)
 	own, ownTCP := r.prober.Sockets()[0], r.prober.Sockets()[1]
 
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	dir := t.TempDir()
 	tmpl, err := os.ReadFile(filepath.Join("testdata", "kamailio.cfg"))
 	if err != nil {
@@ -175,7 +137,7 @@ func TestSipp(t *testing.T) {
 	scen, _ := filepath.Abs(filepath.Join("testdata", "sipp-options-uas.xml"))
 	for _, tp := range []struct{ flag, param string }{{"u1", ""}, {"t1", ";transport=tcp"}} {
 		t.Run(tp.flag, func(t *testing.T) {
-			port := freePort(t)
+			port := testutil.FreePort(t)
 			c := startChild(t, sipp, "-sf", scen, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-t", tp.flag,
 				"-nostdin", "-timeout", "60s", "-trace_err", "-error_file", filepath.Join(t.TempDir(), "err.log"))
 			tg, err := probe.NewTarget("sip:127.0.0.1:"+strconv.Itoa(port)+tp.param, probe.WithFrom(DefaultPingFrom))

@@ -1,7 +1,6 @@
 package migrations_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,36 +20,8 @@ import (
 	"github.com/kamsidecar/kamsidecar/migrations"
 )
 
-// modulesDir is where Debian's kamailio packages put the modules.
-const modulesDir = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 
-// syncBuffer collects Kamailio's log safely while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
 
 // target is one destination as dispatcher.list prints it.
 type target struct {
@@ -145,11 +115,11 @@ func dispatcherList(t *testing.T, k kamailio, deadline time.Time) []target {
 func startKamailio(t *testing.T, d db.Dialect, dbURL string, modparams string) kamailio {
 	t.Helper()
 	bin := testutil.LookPath(t, "kamailio")
-	mod := filepath.Join(modulesDir, "db_"+string(d)+".so")
+	mod := filepath.Join(testutil.KamailioModules, "db_"+string(d)+".so")
 	_, err := os.Stat(mod)
 	testutil.Need(t, err == nil, mod+" is missing (install kamailio-"+map[db.Dialect]string{db.SQLite: "sqlite", db.Postgres: "postgres", db.MySQL: "mysql"}[d]+"-modules)")
 	dir := t.TempDir()
-	rpcPort, sipPort := freeUDPPort(t), freeUDPPort(t)
+	rpcPort, sipPort := testutil.FreePort(t), testutil.FreePort(t)
 	cfg := fmt.Sprintf(`#!KAMAILIO
 debug=2
 children=1
@@ -169,12 +139,12 @@ modparam("dispatcher", "ds_ping_interval", 0)
 request_route {
 	drop;
 }
-`, sipPort, modulesDir, d, rpcPort, dir, dbURL, modparams)
+`, sipPort, testutil.KamailioModules, d, rpcPort, dir, dbURL, modparams)
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &testutil.SyncBuffer{}
 	cmd := exec.Command(bin, "-DD", "-E", "-f", cfgPath, "-Y", dir)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = log, log
