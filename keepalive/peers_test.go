@@ -16,8 +16,6 @@ import (
 	"github.com/kamsidecar/kamsidecar/keepalive/probe"
 )
 
-
-
 // child runs a peer program in its own process group and kills the group
 // when the test ends (or when kill is called).
 type child struct {

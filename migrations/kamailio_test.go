@@ -20,9 +20,6 @@ import (
 	"github.com/kamsidecar/kamsidecar/migrations"
 )
 
-
-
-
 // target is one destination as dispatcher.list prints it.
 type target struct {
 	Set      int
