@@ -13,6 +13,9 @@ import (
 type Store struct {
 	cur atomic.Pointer[Sets]
 	mu  sync.Mutex // serialises writers
+	// reloadMu serialises ReloadFrom, so that an older load never
+	// replaces a newer one (source.go).
+	reloadMu sync.Mutex
 }
 
 // NewStore returns a store holding s (nil: zero sets).
