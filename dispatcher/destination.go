@@ -159,6 +159,7 @@ type State struct {
 
 	mu      sync.Mutex
 	latency Latency
+	counter int // §4.3: one counter shared by failures and successes
 }
 
 func newState(d *Destination) *State {
@@ -200,6 +201,32 @@ func (s *State) RecordProbe(ok bool) int {
 	}
 	s.successes.Store(0)
 	return int(s.failures.Add(1))
+}
+
+// Counter returns the probing counter of the 5.6.3 state engine, shared by
+// failures and successes and not reset by set_state (spec §4.3, §4.4).
+func (s *State) Counter() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counter
+}
+
+// transition replaces the state bits and the probing counter with what f
+// returns, atomically with respect to other transitions; a concurrent
+// SetFlags makes f run again on the new bits. It returns the old and new
+// bits.
+func (s *State) transition(f func(flags, counter int) (int, int)) (int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		old := s.flags.Load()
+		bits, counter := f(int(old), s.counter)
+		n := old&^StateMask | int64(bits&StateMask)
+		if s.flags.CompareAndSwap(old, n) {
+			s.counter = counter
+			return int(old), int(n)
+		}
+	}
 }
 
 // Latency returns a copy of the latency statistics.

@@ -12,6 +12,13 @@
 // changes at run time (state bits, probe counters, latency, §4, §5); Carry
 // and Store.Swap hand it to the same (setid, URI) in a new snapshot.
 //
+// Probing (§4.3, §5, §8) is split in two: Probing is the pure 5.6.3 state
+// engine (which destinations a round probes, the state a result requests,
+// thresholds and the shared counter), and Prober runs the probes of a
+// Store's current snapshot on keepalive/schedule and keepalive/probe,
+// applies the results to each State, keeps latency statistics, honours
+// dispatcher.ping_active and publishes state changes as Events.
+//
 // The package knows Kamailio's semantics only; it knows nothing of JSON,
 // BINRPC or HTTP (design.md).
 package dispatcher
