@@ -7,26 +7,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kamsidecar/kamsidecar/db"
 	"github.com/kamsidecar/kamsidecar/db/dbtest"
 )
-
-func tctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
-func execAll(t *testing.T, h *db.DB, qs ...string) {
-	t.Helper()
-	for _, q := range qs {
-		if _, err := h.X.ExecContext(tctx(t), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-}
 
 func byID(rs []db.DispatcherRow) []db.DispatcherRow {
 	sort.Slice(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
@@ -121,8 +105,8 @@ func TestReadDispatcher(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				h, _ := dbtest.Open(t, d)
-				execAll(t, h, c.setup...)
-				got, err := h.ReadDispatcher(tctx(t), c.table)
+				dbtest.Exec(t, h, c.setup...)
+				got, err := h.ReadDispatcher(dbtest.Context(t), c.table)
 				if c.wantErr != nil {
 					if !errors.Is(err, c.wantErr) {
 						t.Fatalf("err %v, want %v", err, c.wantErr)
@@ -148,17 +132,17 @@ func TestReadDispatcher(t *testing.T) {
 func TestTableVersionAndExists(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d db.Dialect) {
 		h, _ := dbtest.Open(t, d)
-		if ok, err := h.TableExists(tctx(t), "version"); ok || err != nil {
+		if ok, err := h.TableExists(dbtest.Context(t), "version"); ok || err != nil {
 			t.Fatalf("exists before create: %v %v", ok, err)
 		}
-		execAll(t, h, versionTable, "INSERT INTO version (table_name, table_version) VALUES ('dispatcher', 3)")
-		if ok, err := h.TableExists(tctx(t), "version"); !ok || err != nil {
+		dbtest.Exec(t, h, versionTable, "INSERT INTO version (table_name, table_version) VALUES ('dispatcher', 3)")
+		if ok, err := h.TableExists(dbtest.Context(t), "version"); !ok || err != nil {
 			t.Fatalf("exists after create: %v %v", ok, err)
 		}
-		if v, found, err := h.TableVersion(tctx(t), "dispatcher"); v != 3 || !found || err != nil {
+		if v, found, err := h.TableVersion(dbtest.Context(t), "dispatcher"); v != 3 || !found || err != nil {
 			t.Fatalf("version %d %v %v", v, found, err)
 		}
-		if v, found, err := h.TableVersion(tctx(t), "other"); v != 0 || found || err != nil {
+		if v, found, err := h.TableVersion(dbtest.Context(t), "other"); v != 0 || found || err != nil {
 			t.Fatalf("missing version %d %v %v", v, found, err)
 		}
 	})

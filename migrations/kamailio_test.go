@@ -186,10 +186,10 @@ func TestKamailioLoadsProvisionedRows(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d db.Dialect) {
 		testutil.LookPath(t, "kamailio")
 		h, url := dbtest.Open(t, d)
-		if _, err := migrations.Apply(ctx(t), h.X, d); err != nil {
+		if _, err := migrations.Apply(dbtest.Context(t), h.X, d); err != nil {
 			t.Fatal(err)
 		}
-		mustExec(t, h,
+		dbtest.Exec(t, h,
 			"ALTER TABLE dispatcher ADD COLUMN xa VARCHAR(64)",
 			"ALTER TABLE dispatcher ADD COLUMN xb VARCHAR(64)",
 			"INSERT INTO dispatcher (setid, destination, flags, priority, attrs, xa, xb) VALUES (1, 'sip:127.0.0.1:5071', 0, 0, 'duid=a', '1', NULL)",
@@ -200,7 +200,7 @@ func TestKamailioLoadsProvisionedRows(t *testing.T) {
 		)
 		tbl := db.DefaultTable()
 		tbl.ExtraAttrs = []db.ExtraAttr{{Name: "xa", Column: "xa"}, {Name: "xb", Column: "xb"}}
-		rows, err := h.ReadDispatcher(ctx(t), tbl)
+		rows, err := h.ReadDispatcher(dbtest.Context(t), tbl)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,10 +262,10 @@ func TestKamailioCustomTableWithNulls(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d db.Dialect) {
 		testutil.LookPath(t, "kamailio")
 		h, url := dbtest.Open(t, d)
-		if _, err := migrations.Apply(ctx(t), h.X, d); err != nil {
+		if _, err := migrations.Apply(dbtest.Context(t), h.X, d); err != nil {
 			t.Fatal(err)
 		}
-		mustExec(t, h,
+		dbtest.Exec(t, h,
 			"INSERT INTO version (table_name, table_version) VALUES ('gw_list', 4)",
 			"CREATE TABLE gw_list (id INTEGER PRIMARY KEY, grp INTEGER, uri VARCHAR(192), fl INTEGER, prio INTEGER, att VARCHAR(128), sockcol VARCHAR(64))",
 			"INSERT INTO gw_list (id, grp, uri, fl, prio, att, sockcol) VALUES (1, 1, 'sip:127.0.0.1:5081', NULL, NULL, NULL, NULL)",
@@ -276,11 +276,11 @@ func TestKamailioCustomTableWithNulls(t *testing.T) {
 			// A NULL destination is skipped by db_postgres/db_mysql (empty
 			// URI); db_sqlite 5.6.3 crashes on it at start-up (verified),
 			// so it is not provisioned there.
-			mustExec(t, h, "INSERT INTO gw_list (id, grp, uri, fl, prio, att, sockcol) VALUES (4, 5, NULL, 0, 0, 'duid=y', NULL)")
+			dbtest.Exec(t, h, "INSERT INTO gw_list (id, grp, uri, fl, prio, att, sockcol) VALUES (4, 5, NULL, 0, 0, 'duid=y', NULL)")
 		}
 		tbl := db.Table{Name: "gw_list", SetIDCol: "grp", DestinationCol: "uri", FlagsCol: "fl",
 			PriorityCol: "prio", AttrsCol: "att", ExtraAttrs: []db.ExtraAttr{{Name: "gname", Column: "sockcol"}}}
-		rows, err := h.ReadDispatcher(ctx(t), tbl)
+		rows, err := h.ReadDispatcher(dbtest.Context(t), tbl)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,17 +340,17 @@ func TestKamailioReadsUpgradedTable(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d db.Dialect) {
 		testutil.LookPath(t, "kamailio")
 		h, url := dbtest.Open(t, d)
-		mustExec(t, h,
+		dbtest.Exec(t, h,
 			"CREATE TABLE version (table_name VARCHAR(32) NOT NULL, table_version INTEGER DEFAULT 0 NOT NULL)",
 			"INSERT INTO version (table_name, table_version) VALUES ('dispatcher', 1)",
 			"CREATE TABLE dispatcher (id INTEGER PRIMARY KEY, setid INTEGER DEFAULT 0 NOT NULL, destination VARCHAR(192) DEFAULT '' NOT NULL, description VARCHAR(64) DEFAULT '' NOT NULL)",
 			"INSERT INTO dispatcher (id, setid, destination) VALUES (1, 7, 'sip:127.0.0.1:5091')",
 		)
-		applied, err := migrations.Apply(ctx(t), h.X, d)
+		applied, err := migrations.Apply(dbtest.Context(t), h.X, d)
 		if err != nil || len(applied) != 3 {
 			t.Fatalf("applied %q, %v", applied, err)
 		}
-		mustExec(t, h, "INSERT INTO dispatcher (id, setid, destination, flags, priority, attrs) VALUES (2, 7, 'sip:127.0.0.1:5092', 8, 9, 'duid=new')")
+		dbtest.Exec(t, h, "INSERT INTO dispatcher (id, setid, destination, flags, priority, attrs) VALUES (2, 7, 'sip:127.0.0.1:5092', 8, 9, 'duid=new')")
 		k := startKamailio(t, d, url, "")
 		got := dispatcherList(t, k, time.Now().Add(20*time.Second))
 		want := []target{

@@ -6,31 +6,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kamsidecar/kamsidecar/db"
 	"github.com/kamsidecar/kamsidecar/db/dbtest"
 	"github.com/kamsidecar/kamsidecar/migrations"
 )
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
-func mustExec(t *testing.T, h *db.DB, qs ...string) {
-	t.Helper()
-	for _, q := range qs {
-		if _, err := h.X.ExecContext(ctx(t), h.X.Rebind(q)); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-}
-
 func version(t *testing.T, h *db.DB) int {
 	t.Helper()
-	v, found, err := h.TableVersion(ctx(t), "dispatcher")
+	v, found, err := h.TableVersion(dbtest.Context(t), "dispatcher")
 	if err != nil || !found {
 		t.Fatalf("version: %d %v %v", v, found, err)
 	}
@@ -40,7 +24,7 @@ func version(t *testing.T, h *db.DB) int {
 func TestApplyTwice(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d db.Dialect) {
 		h, _ := dbtest.Open(t, d)
-		got, err := migrations.Apply(ctx(t), h.X, d)
+		got, err := migrations.Apply(dbtest.Context(t), h.X, d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,14 +32,14 @@ func TestApplyTwice(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("first run applied %q, want %q", got, want)
 		}
-		got, err = migrations.Apply(ctx(t), h.X, d)
+		got, err = migrations.Apply(dbtest.Context(t), h.X, d)
 		if err != nil || len(got) != 0 {
 			t.Fatalf("second run applied %q, %v; want nothing", got, err)
 		}
 		if v := version(t, h); v != 4 {
 			t.Fatalf("version %d", v)
 		}
-		cols, err := h.Columns(ctx(t), "dispatcher")
+		cols, err := h.Columns(dbtest.Context(t), "dispatcher")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,8 +47,8 @@ func TestApplyTwice(t *testing.T) {
 			t.Fatalf("columns %q, want %q", cols, want)
 		}
 		// Defaults: a row with only a destination reads as Kamailio's defaults.
-		mustExec(t, h, "INSERT INTO dispatcher (destination) VALUES ('sip:a')")
-		rows, err := h.ReadDispatcher(ctx(t), db.Table{})
+		dbtest.Exec(t, h, "INSERT INTO dispatcher (destination) VALUES ('sip:a')")
+		rows, err := h.ReadDispatcher(dbtest.Context(t), db.Table{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,8 +99,8 @@ func TestApplyExistingDatabases(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				h, _ := dbtest.Open(t, d)
-				mustExec(t, h, c.setup...)
-				got, err := migrations.Apply(ctx(t), h.X, d)
+				dbtest.Exec(t, h, c.setup...)
+				got, err := migrations.Apply(dbtest.Context(t), h.X, d)
 				if c.wantErr {
 					if !errors.Is(err, migrations.ErrMigrate) {
 						t.Fatalf("err %v, want ErrMigrate", err)
@@ -136,13 +120,13 @@ func TestApplyExistingDatabases(t *testing.T) {
 				if !reflect.DeepEqual(got, want) {
 					t.Fatalf("applied %q, want %q", got, want)
 				}
-				if again, err := migrations.Apply(ctx(t), h.X, d); err != nil || len(again) != 0 {
+				if again, err := migrations.Apply(dbtest.Context(t), h.X, d); err != nil || len(again) != 0 {
 					t.Fatalf("second run applied %q, %v", again, err)
 				}
 				if v := version(t, h); v != 4 {
 					t.Fatalf("version %d", v)
 				}
-				rows, err := h.ReadDispatcher(ctx(t), db.Table{})
+				rows, err := h.ReadDispatcher(dbtest.Context(t), db.Table{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -115,3 +115,21 @@ func ForEach(t *testing.T, f func(t *testing.T, d db.Dialect)) {
 		t.Run(string(d), func(t *testing.T) { f(t, d) })
 	}
 }
+
+// Context returns a context that ends after a minute or with the test.
+func Context(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// Exec runs each statement (placeholders rebound for the dialect) and
+// fails the test on the first error.
+func Exec(t testing.TB, h *db.DB, qs ...string) {
+	t.Helper()
+	for _, q := range qs {
+		if _, err := h.X.ExecContext(Context(t), h.X.Rebind(q)); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
