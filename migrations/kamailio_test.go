@@ -184,11 +184,7 @@ type kamailio struct {
 // the real Kamailio for dispatcher.list, and compare with db.ReadDispatcher.
 func TestKamailioLoadsProvisionedRows(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d db.Dialect) {
-		testutil.LookPath(t, "kamailio")
-		h, url := dbtest.Open(t, d)
-		if _, err := migrations.Apply(dbtest.Context(t), h.X, d); err != nil {
-			t.Fatal(err)
-		}
+		h, url := migrated(t, d)
 		dbtest.Exec(t, h,
 			"ALTER TABLE dispatcher ADD COLUMN xa VARCHAR(64)",
 			"ALTER TABLE dispatcher ADD COLUMN xb VARCHAR(64)",
@@ -260,11 +256,7 @@ func TestKamailioLoadsProvisionedRows(t *testing.T) {
 // column skipped.
 func TestKamailioCustomTableWithNulls(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d db.Dialect) {
-		testutil.LookPath(t, "kamailio")
-		h, url := dbtest.Open(t, d)
-		if _, err := migrations.Apply(dbtest.Context(t), h.X, d); err != nil {
-			t.Fatal(err)
-		}
+		h, url := migrated(t, d)
 		dbtest.Exec(t, h,
 			"INSERT INTO version (table_name, table_version) VALUES ('gw_list', 4)",
 			"CREATE TABLE gw_list (id INTEGER PRIMARY KEY, grp INTEGER, uri VARCHAR(192), fl INTEGER, prio INTEGER, att VARCHAR(128), sockcol VARCHAR(64))",
@@ -361,4 +353,16 @@ func TestKamailioReadsUpgradedTable(t *testing.T) {
 			t.Fatalf("kamailio dispatcher.list:\n got %+v\nwant %+v\nlog:\n%s", got, want, k.log)
 		}
 	})
+}
+
+// migrated opens a fresh database of the dialect with the dispatcher table
+// provisioned, for a test that then starts the real Kamailio on it.
+func migrated(t *testing.T, d db.Dialect) (*db.DB, string) {
+	t.Helper()
+	testutil.LookPath(t, "kamailio")
+	h, url := dbtest.Open(t, d)
+	if _, err := migrations.Apply(dbtest.Context(t), h.X, d); err != nil {
+		t.Fatal(err)
+	}
+	return h, url
 }

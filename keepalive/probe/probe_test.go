@@ -355,24 +355,10 @@ func TestTransportErrors(t *testing.T) {
 		return port
 	}
 	// A TCP peer that reads the request and closes the connection.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				buf := make([]byte, 4096)
-				_, _ = c.Read(buf)
-				c.Close()
-			}()
-		}
-	}()
+	closer := tcpPeer(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		_, _ = c.Read(buf)
+	})
 	tests := []struct {
 		name string
 		uri  string
@@ -381,8 +367,8 @@ func TestTransportErrors(t *testing.T) {
 		{"udp port unreachable", uri("udp", closedPort("udp")), ErrPortUnreachable},
 		{"tcp refused", uri("tcp", closedPort("tcp")), ErrTransport},
 		{"tls refused", uri("tls", closedPort("tcp")), ErrTransport},
-		{"tcp closed by peer", uri("tcp", ln.Addr().(*net.TCPAddr).Port), ErrTransport},
-		{"tls handshake fails", uri("tls", ln.Addr().(*net.TCPAddr).Port), ErrTransport},
+		{"tcp closed by peer", uri("tcp", closer), ErrTransport},
+		{"tls handshake fails", uri("tls", closer), ErrTransport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -490,32 +476,18 @@ func TestBadPeers(t *testing.T) {
 		}
 	}
 	// TCP: garbage and a never-ending header on a stream.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
+	garbage := tcpPeer(t, func(conn net.Conn) {
+		buf := make([]byte, 4096)
+		_, _ = conn.Read(buf)
+		_, _ = conn.Write([]byte("HTTP/1.1 400 Bad\r\n\r\n"))
+		for range 40 {
+			if _, err := conn.Write(big[:4096]); err != nil {
 				return
 			}
-			go func() {
-				defer conn.Close()
-				buf := make([]byte, 4096)
-				_, _ = conn.Read(buf)
-				_, _ = conn.Write([]byte("HTTP/1.1 400 Bad\r\n\r\n"))
-				for range 40 {
-					if _, err := conn.Write(big[:4096]); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
+	})
 	for range 2 {
-		r := p.Probe(context.Background(), target(t, uri("tcp", ln.Addr().(*net.TCPAddr).Port)))
+		r := p.Probe(context.Background(), target(t, uri("tcp", garbage)))
 		if r.Class != ClassTransport && r.Class != ClassTimeout {
 			t.Fatalf("tcp garbage: %+v", r)
 		}
@@ -639,4 +611,28 @@ func TestWildcardSocket(t *testing.T) {
 	if via := header(got()[0], "Via"); strings.Contains(via, "0.0.0.0") {
 		t.Errorf("Via %q", via)
 	}
+}
+
+// tcpPeer listens on 127.0.0.1, runs handle on every accepted connection
+// and closes it afterwards; it returns the port and stops with the test.
+func tcpPeer(t *testing.T, handle func(net.Conn)) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
 }
