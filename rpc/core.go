@@ -157,21 +157,14 @@ func RegisterCore(r *Registry, info Core) error {
 			}
 		}},
 		Method{Name: "core.prints", Flags: RetArray, Help: "Returns the strings given as parameters.", Handler: func(c *Call) {
+			// Every parameter is optional: no parameter is an empty reply.
 			var s string
-			if c.Scan("s", &s) < 1 {
-				return
-			}
-			c.Add(String(s))
 			for i := 0; i < 1024 && c.Scan("*s", &s) == 1; i++ {
 				c.Add(String(s))
 			}
 		}},
 		Method{Name: "core.printi", Flags: RetArray, Help: "Returns the integers given as parameters.", Handler: func(c *Call) {
 			var n int
-			if c.Scan("d", &n) < 1 {
-				return
-			}
-			c.Add(Int(n))
 			for i := 0; i < 1024 && c.Scan("*d", &n) == 1; i++ {
 				c.Add(Int(n))
 			}

@@ -331,17 +331,21 @@ func (p *Prober) Close() error {
 }
 
 // pick chooses the socket for t: the one it names, else the first of its
-// transport whose address family fits the target's address.
+// transport whose address family fits the target's address. A socket name
+// that is none of ours (beside Kamailio, a socket= attr names one of
+// Kamailio's listen sockets, cli.md) falls back to our own socket of the
+// same transport.
 func (p *Prober) pick(t *Target) *socket {
 	tp := t.Transport()
-	for _, s := range p.sockets {
-		if s.Proto != tp {
-			continue
-		}
-		if t.socket != "" {
-			if t.socket == s.Name || t.socket == s.Socket.String() {
+	if t.socket != "" {
+		for _, s := range p.sockets {
+			if s.Proto == tp && (t.socket == s.Name || t.socket == s.Socket.String()) {
 				return s
 			}
+		}
+	}
+	for _, s := range p.sockets {
+		if s.Proto != tp {
 			continue
 		}
 		if s.family == 0 || !t.ip.IsValid() {
