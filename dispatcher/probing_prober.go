@@ -108,6 +108,10 @@ type Prober struct {
 	subs    map[int]chan Event
 	nextSub int
 	dropped atomic.Uint64
+
+	// results feeds every finished probe to SubscribeResults (results.go).
+	results  resultFeed
+	inflight atomic.Int64
 }
 
 // probeEntry is the scheduled probing of one destination record.
@@ -297,6 +301,7 @@ func (p *Prober) probeOne(ctx, ectx context.Context, st *State, e *probeEntry) {
 	if pd.err != nil {
 		res = probe.Result{Class: probe.ClassUnsent, Err: pd.err}
 	} else {
+		p.inflight.Add(1)
 		pctx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(ectx, cancel)
 		if p.cfg.Timeout > 0 {
@@ -307,6 +312,7 @@ func (p *Prober) probeOne(ctx, ectx context.Context, st *State, e *probeEntry) {
 		res = p.pinger.Probe(pctx, pd.target)
 		stop()
 		cancel()
+		p.inflight.Add(-1)
 	}
 	if res.Class == probe.ClassCanceled || ctx.Err() != nil || ectx.Err() != nil {
 		return // shutdown or removal: says nothing about the peer
@@ -315,7 +321,8 @@ func (p *Prober) probeOne(ctx, ectx context.Context, st *State, e *probeEntry) {
 }
 
 // apply feeds one probe result to the state engine (spec §4.3) and the
-// latency statistics (§5.2), then publishes a change.
+// latency statistics (§5.2), then publishes the result (SubscribeResults)
+// and a change (Subscribe).
 func (p *Prober) apply(d *Destination, st *State, res probe.Result) {
 	unsent := res.Class == probe.ClassDNS || res.Class == probe.ClassUnsent
 	code, reason := res.Code, res.Reason
@@ -342,10 +349,13 @@ func (p *Prober) apply(d *Destination, st *State, res probe.Result) {
 		changed = true
 		return p.cfg.Apply(flags, counter, want)
 	})
+	now := p.clock.Now()
+	p.results.publish(Result{Time: now, SetID: d.SetID, URI: d.URI, DUID: d.Attrs.DUID, Class: res.Class, OK: ok,
+		Code: code, Reason: reason, RTT: res.RTT, Old: old & StateMask, New: cur & StateMask})
 	if !changed || old&StateMask == cur&StateMask {
 		return
 	}
-	p.publish(Event{Time: p.clock.Now(), SetID: d.SetID, URI: d.URI, Old: old & StateMask, New: cur & StateMask,
+	p.publish(Event{Time: now, SetID: d.SetID, URI: d.URI, Old: old & StateMask, New: cur & StateMask,
 		Up: !Usable(old) && Usable(cur), Down: Usable(old) && !Usable(cur),
 		Code: code, Reason: reason, Received: res.Class == probe.ClassReply, RTT: res.RTT})
 }

@@ -92,3 +92,89 @@ func (m *Module) publish(e Event) {
 		}
 	}
 }
+
+// Result is one finished probe of a destination, published to the
+// SubscribeResults subscribers whether or not it changed the state (Event
+// only carries changes). Metrics and the probe history are fed from it.
+type Result struct {
+	// Time is when the result was applied (the module's clock).
+	Time  time.Time
+	URI   string // stored URI
+	Owner string
+	// Probe is the probe's full result: class, code, reason, RTT, error.
+	Probe probe.Result
+	// Old and New are the states before and after; equal when the result
+	// changed nothing (always for a result that does not count: DNS
+	// failure, unsent probe).
+	Old, New State
+	// Stopped is true when this result made delete_counter stop probing.
+	Stopped bool
+}
+
+// ResultSubscription receives every finished probe on C until Close. A
+// subscriber that does not keep up loses results (counted by Dropped):
+// publishing never waits, so a slow subscriber never delays probing.
+type ResultSubscription struct {
+	C       <-chan Result
+	c       chan Result
+	m       *Module
+	dropped atomic.Uint64
+	closed  atomic.Bool
+}
+
+// SubscribeResults returns a subscription to every finished probe whose
+// channel buffers buffer results (at least 1).
+func (m *Module) SubscribeResults(buffer int) *ResultSubscription {
+	if buffer < 1 {
+		buffer = 1
+	}
+	c := make(chan Result, buffer)
+	s := &ResultSubscription{C: c, c: c, m: m}
+	m.subsMu.Lock()
+	defer m.subsMu.Unlock()
+	var cur []*ResultSubscription
+	if p := m.resultSubs.Load(); p != nil {
+		cur = *p
+	}
+	next := append(append([]*ResultSubscription(nil), cur...), s)
+	m.resultSubs.Store(&next)
+	return s
+}
+
+// Dropped returns how many results this subscriber lost.
+func (s *ResultSubscription) Dropped() uint64 { return s.dropped.Load() }
+
+// Close ends the subscription; C is not closed (a publish may race), so
+// stop reading it.
+func (s *ResultSubscription) Close() {
+	if s.closed.Swap(true) {
+		return
+	}
+	m := s.m
+	m.subsMu.Lock()
+	defer m.subsMu.Unlock()
+	var next []*ResultSubscription
+	for _, x := range *m.resultSubs.Load() {
+		if x != s {
+			next = append(next, x)
+		}
+	}
+	m.resultSubs.Store(&next)
+}
+
+// InFlight returns how many probes are sent and not finished yet.
+func (m *Module) InFlight() int { return int(m.inflight.Load()) }
+
+func (m *Module) publishResult(r Result) {
+	p := m.resultSubs.Load()
+	if p == nil {
+		return
+	}
+	for _, s := range *p {
+		select {
+		case s.c <- r:
+		default:
+			s.dropped.Add(1)
+		}
+	}
+}

@@ -108,6 +108,10 @@ type Module struct {
 
 	subs   atomic.Pointer[[]*Subscription]
 	subsMu sync.Mutex
+	// resultSubs get every finished probe (events.go), inflight counts
+	// the probes under way.
+	resultSubs atomic.Pointer[[]*ResultSubscription]
+	inflight   atomic.Int64
 }
 
 type dest struct {
@@ -411,7 +415,9 @@ func (m *Module) job(d *dest) schedule.Job {
 			pctx, cancel = context.WithTimeout(ctx, m.cfg.Timeout)
 			defer cancel()
 		}
+		m.inflight.Add(1)
 		r := m.prober.Probe(pctx, d.target)
+		m.inflight.Add(-1)
 		if ctx.Err() != nil && r.Class == probe.ClassCanceled {
 			return
 		}
@@ -433,6 +439,7 @@ func (m *Module) apply(d *dest, r probe.Result) {
 		e, d.entry = d.entry, nil
 	}
 	d.mu.Unlock()
+	m.publishResult(Result{Time: now, URI: d.uri, Owner: d.owner, Probe: r, Old: tr.Old, New: tr.New, Stopped: tr.Stopped})
 	if tr.Changed {
 		if d.onState != nil {
 			d.onState(d.uri, tr.New, d.user)
