@@ -5,6 +5,7 @@ package karpc
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/kamsidecar/kamsidecar/keepalive"
@@ -29,8 +30,8 @@ const (
 	HelpDel     = "delete destination from keepalive memory. Usage: keepalive.del sip:user@domain listname"
 	HelpGet     = "get destination details from keepalive memory. Usage: keepalive.get sip:user@domain listname"
 	HelpFlush   = "Flush data from keepalive memory. Usage: keepalive.flush"
-	HelpIsAlive = "kamsidecar: ka_is_alive() of a destination written without sip: (owner ignored). " +
-		"Returns 1 up or not yet known, 2 down, -1 not found. Usage: keepalive.is_alive host[:port]"
+	HelpIsAlive = "kamsidecar: ka_is_alive() of a destination, with or without sip: (owner ignored). " +
+		"Returns 1 up or not yet known, 2 down, -1 not found. Usage: keepalive.is_alive sip:host[:port]"
 )
 
 // Fault messages, all with code 500 (spec §9 "Common faults").
@@ -168,5 +169,11 @@ func (h handlers) isAlive(c *rpc.Call) {
 		c.Fault(faultCode, FaultParams)
 		return
 	}
-	c.Add(rpc.Int(h.m.IsAlive(dest)))
+	st := h.m.IsAlive(dest)
+	if st == -1 && len(dest) > 4 && strings.EqualFold(dest[:4], "sip:") {
+		// ka_is_alive takes the destination without its scheme; operators
+		// ask with the URI as they wrote it in the modparam.
+		st = h.m.IsAlive(dest[4:])
+	}
+	c.Add(rpc.Int(st))
 }
