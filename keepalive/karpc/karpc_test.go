@@ -151,7 +151,8 @@ func TestHandlers(t *testing.T) {
 		{"get empty", MethodGet, []any{"", ""}, "fault 500 parameter is len less than 1", "sip:127.0.0.1:5071/_params"},
 		{"flush", MethodFlush, []any{"ignored"}, `"Ok. Destination list flushed."`, ""},
 		{"is_alive unknown is 1", MethodIsAlive, []any{"127.0.0.1:5071"}, "1", "sip:127.0.0.1:5071/_params"},
-		{"is_alive with scheme not found", MethodIsAlive, []any{a}, "-1", "sip:127.0.0.1:5071/_params"},
+		{"is_alive with scheme", MethodIsAlive, []any{a}, "1", "sip:127.0.0.1:5071/_params"},
+		{"is_alive not found", MethodIsAlive, []any{"sip:127.0.0.1:1"}, "-1", "sip:127.0.0.1:5071/_params"},
 		{"is_alive missing", MethodIsAlive, nil, "fault 500 Not enough parameters or wrong format", "sip:127.0.0.1:5071/_params"},
 		{"is_alive int", MethodIsAlive, []any{1}, "fault 500 Not enough parameters or wrong format", "sip:127.0.0.1:5071/_params"},
 	}
