@@ -15,6 +15,8 @@ import (
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"config":  runConfig,
 	"migrate": runMigrate,
+	"serve":   runServe,
+	"rpc":     runRPC,
 }
 
 func main() {
@@ -46,5 +48,11 @@ commands:
          read a kamailio.cfg as Kamailio 5.6 does and print it as JSON
   migrate --db-url URL
          create or upgrade Kamailio's dispatcher table (and its version row)
+  serve -f FILE [-A NAME[=VALUE]]... [--http ADDR] [--ctl ADDR] [--fifo PATH] [--dgram ADDR]
+        [--sip PROTO:HOST:PORT] [--listen-from-cfg] [--db-url URL] [--list FILE]
+        [--metrics ADDR] [--webhook URL]... [--webhook-secret S] [--history N]
+         probe the cfg's keepalive and dispatcher destinations and answer Kamailio's RPC
+  rpc [-s unix:PATH | -s tcp:HOST:PORT | -s http://HOST:PORT/RPC] [--json] METHOD [PARAM]...
+         call an RPC method of kamsidecar or Kamailio (BINRPC or JSON-RPC over HTTP)
 `)
 }
