@@ -289,7 +289,7 @@ func (d *daemon) buildObservability(f *serveFlags) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", d.metrics.Handler())
-		d.addHTTP(ln, mux)
+		d.addHTTP(ln, mux, "/metrics")
 	}
 	return nil
 }
@@ -337,7 +337,7 @@ func reloadOutcome(fault int) string {
 
 // addHTTP serves h on ln until run ends, with timeouts against slow
 // clients.
-func (d *daemon) addHTTP(ln net.Listener, h http.Handler) {
+func (d *daemon) addHTTP(ln net.Listener, h http.Handler, what string) {
 	d.httpLns = append(d.httpLns, ln)
 	d.http = append(d.http, &http.Server{
 		Handler:           h,
@@ -347,7 +347,7 @@ func (d *daemon) addHTTP(ln net.Listener, h http.Handler) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 	})
-	d.log.Info("http listening", "addr", ln.Addr().String())
+	d.log.Info("http listening", "serves", what, "addr", ln.Addr().String())
 }
 
 // openRPC opens the BINRPC and JSON-RPC listeners: the flags, or with
@@ -392,6 +392,7 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 		if err := d.bin.Listen(a); err != nil {
 			return fmt.Errorf("ctl %s: %w", a, err)
 		}
+		d.log.Info("ctl (BINRPC, kamcmd -s) listening", "addr", a)
 	}
 	if len(ctlAddrs) > 0 {
 		d.runners = append(d.runners, d.bin.Serve)
@@ -403,11 +404,13 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 		if err := d.js.ListenFIFO(p, 0o600); err != nil {
 			return fmt.Errorf("fifo %s: %w", p, err)
 		}
+		d.log.Info("JSON-RPC FIFO (kamctl rpc, RPCFIFOPATH) listening", "path", p)
 	}
 	for _, a := range dgrams {
 		if err := d.js.ListenDgram(strings.TrimPrefix(a, "unix:")); err != nil {
 			return fmt.Errorf("dgram %s: %w", a, err)
 		}
+		d.log.Info("JSON-RPC datagram socket listening", "addr", a)
 	}
 	if len(fifos)+len(dgrams) > 0 {
 		d.runners = append(d.runners, d.js.Serve)
@@ -420,7 +423,7 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 		if err != nil {
 			return fmt.Errorf("http %s: %w", a, err)
 		}
-		d.addHTTP(ln, d.mux)
+		d.addHTTP(ln, d.mux, "JSON-RPC POST /RPC, /metrics, /events, /api/state, status page /")
 	}
 	return nil
 }
