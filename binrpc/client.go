@@ -48,6 +48,9 @@ func Dial(ctx context.Context, addr string) (*Client, error) {
 			var uc *net.UnixConn
 			uc, lerr = net.DialUnix("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"}, &net.UnixAddr{Name: a.Path, Net: "unixgram"})
 			if lerr == nil {
+				_ = uc.SetReadBuffer(dgramReadBuffer)
+			}
+			if lerr == nil {
 				cl.c, cl.reply = uc, name
 				return cl, nil
 			}
@@ -67,9 +70,17 @@ func Dial(ctx context.Context, addr string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("binrpc dial %s: %w", a, err)
 	}
+	if uc, ok := c.(*net.UDPConn); ok {
+		// A large reply arrives as a burst of datagrams (§2): room for
+		// them, as far as net.core.rmem_max allows.
+		_ = uc.SetReadBuffer(dgramReadBuffer)
+	}
 	cl.c = c
 	return cl, nil
 }
+
+// dgramReadBuffer is the receive buffer asked for on datagram clients.
+const dgramReadBuffer = 4 << 20
 
 // Close closes the connection and removes the reply socket file.
 func (cl *Client) Close() error {

@@ -535,7 +535,7 @@ func RegisterCtl(reg *rpc.Registry) error {
 	return reg.Register(
 		rpc.Method{Name: "ctl.listen", Help: "List all the sockets on which the ctl module listens.", Handler: ctlListen},
 		rpc.Method{Name: "ctl.connections", Help: "Returns the number of open binrpc connections (to the ctl module).", Handler: ctlConnections},
-		rpc.Method{Name: "ctl.who", Help: "List open binrpc connections (to the ctl module).", Handler: ctlWho},
+		rpc.Method{Name: "ctl.who", Help: "list open connections", Handler: ctlWho},
 	)
 }
 
@@ -549,10 +549,13 @@ func ctlServer(c *rpc.Call) *Server {
 }
 
 func ctlListen(c *rpc.Call) {
-	s := ctlServer(c)
-	if s == nil {
+	// Over another transport 5.6.3 answers an empty reply, not the 606 of
+	// ctl.who and ctl.connections (testdata/rpc/golden/http/ctl.listen).
+	ci, ok := c.Context().Value(ctxKey{}).(*callInfo)
+	if c.Transport() != TransportName || !ok || ci.srv == nil {
 		return
 	}
+	s := ci.srv
 	for _, l := range s.Listeners() {
 		name, port := l.Addr.Path, ""
 		if l.Addr.Transport == TCP || l.Addr.Transport == UDP {

@@ -101,6 +101,15 @@ func startServer(t testing.TB, reg *rpc.Registry, addrs []string, opts ...Option
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx) }()
+	for i := 0; i < 500; i++ { // until Serve has started (bounded: 5 s)
+		s.mu.Lock()
+		serving := s.serving != nil
+		s.mu.Unlock()
+		if serving {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -535,7 +544,12 @@ func TestSocketFiles(t *testing.T) {
 func TestCtlOtherTransport(t *testing.T) {
 	reg := testRegistry(t)
 	NewServer(reg)
-	for _, m := range []string{"ctl.listen", "ctl.connections", "ctl.who"} {
+	c := rpc.NewCall(t.Context(), reg.Lookup("ctl.listen"), "jsonrpc", nil)
+	reg.Run(c)
+	if _, _, ok := c.FirstFault(); ok || len(c.Values()) != 0 {
+		t.Errorf("ctl.listen over JSON: want an empty reply as 5.6.3 gives")
+	}
+	for _, m := range []string{"ctl.connections", "ctl.who"} {
 		c := rpc.NewCall(t.Context(), reg.Lookup(m), "jsonrpc", nil)
 		reg.Run(c)
 		f, _, ok := c.FirstFault()
