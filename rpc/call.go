@@ -40,6 +40,7 @@ type Call struct {
 	faults    []Fault
 	// valuesAtFault is len(values) when the first fault was recorded.
 	valuesAtFault int
+	arena         *arena // set by Reserve
 }
 
 // NewCall returns a call of m with params p arriving on transport (a short
@@ -83,14 +84,14 @@ func (c *Call) Add(vs ...Value) {
 
 // Struct adds a new top-level struct (add "{") and returns it.
 func (c *Call) Struct() *Container {
-	n := &Container{}
+	n := c.arena.container(false)
 	c.values = append(c.values, Value{Kind: KindStruct, C: n})
 	return n
 }
 
 // Array adds a new top-level array (add "[") and returns it.
 func (c *Call) Array() *Container {
-	n := &Container{array: true}
+	n := c.arena.container(true)
 	c.values = append(c.values, Value{Kind: KindArray, C: n})
 	return n
 }

@@ -38,10 +38,11 @@ type Core struct {
 	Now func() time.Time
 }
 
-// Socket is one SIP socket as core.sockets_list prints it.
+// Socket is one SIP socket as core.sockets_list prints it: Address as
+// configured, IPAddress as bound.
 type Socket struct {
-	Proto, Address string
-	Port           int
+	Proto, Address, IPAddress string
+	Port                      int
 }
 
 // ctime formats t as C's ctime without its newline: "Mon Nov 23 12:00:00 2026".
@@ -225,6 +226,11 @@ func RegisterCore(r *Registry, info Core) error {
 				s := a.Struct("socket")
 				s.Add("proto", String(so.Proto))
 				s.Add("address", String(so.Address))
+				ip := so.IPAddress
+				if ip == "" {
+					ip = so.Address
+				}
+				s.Add("ipaddress", String(ip))
 				s.Add("port", String(fmt.Sprint(so.Port)))
 				s.Add("mcast", String("no"))
 				s.Add("mhomed", String("no"))

@@ -103,6 +103,7 @@ type Member struct {
 type Container struct {
 	array   bool
 	Members []Member
+	arena   *arena // where new containers and members come from; nil: the heap
 }
 
 // IsArray tells whether c was made as an array ('[').
@@ -116,14 +117,14 @@ func (c *Container) Add(name string, v Value) *Container {
 
 // Struct adds a member name holding a new struct and returns it.
 func (c *Container) Struct(name string) *Container {
-	n := &Container{}
+	n := c.arena.container(false)
 	c.Add(name, Value{Kind: KindStruct, C: n})
 	return n
 }
 
 // Array adds a member name holding a new array and returns it.
 func (c *Container) Array(name string) *Container {
-	n := &Container{array: true}
+	n := c.arena.container(true)
 	c.Add(name, Value{Kind: KindArray, C: n})
 	return n
 }
@@ -136,7 +137,7 @@ func (c *Container) Append(v Value) *Container {
 
 // AppendStruct appends a new unnamed struct and returns it.
 func (c *Container) AppendStruct() *Container {
-	n := &Container{}
+	n := c.arena.container(false)
 	c.Append(Value{Kind: KindStruct, C: n})
 	return n
 }

@@ -106,8 +106,14 @@ func newDaemon(ctx context.Context, f *serveFlags, stderr io.Writer, log *slog.L
 		}
 	}
 	var coreSockets []rpc.Socket
-	for _, s := range sockets {
-		coreSockets = append(coreSockets, rpc.Socket{Proto: s.Proto, Address: s.Host, Port: s.Port})
+	if f.listenFromCfg {
+		// Stand-in mode: the sockets Kamailio would list, the tcp ones
+		// that carry xhttp included.
+		coreSockets = cfgSockets(cfg)
+	} else {
+		for _, s := range sockets {
+			coreSockets = append(coreSockets, rpc.Socket{Proto: s.Proto, Address: s.Host, Port: s.Port})
+		}
 	}
 	if err := rpc.RegisterCore(d.reg, rpc.Core{
 		Args: os.Args, Modules: mods, Defines: cfg.Defines, Sockets: coreSockets,
@@ -171,6 +177,31 @@ func newDaemon(ctx context.Context, f *serveFlags, stderr io.Writer, log *slog.L
 		return d, err
 	}
 	return d, nil
+}
+
+// cfgSockets are the cfg's listen= sockets as core.sockets_list shows
+// them: every protocol of a listen without one (udp, then tcp), in cfg order.
+func cfgSockets(cfg *kamcfg.Config) []rpc.Socket {
+	var out []rpc.Socket
+	for _, l := range cfg.Listen {
+		protos := []string{l.Proto}
+		if l.Proto == "" {
+			protos = []string{"udp", "tcp"}
+		}
+		for _, p := range protos {
+			port := l.Port
+			if port == 0 {
+				port = 5060
+				if p == "tls" {
+					port = 5061
+				}
+			}
+			for _, a := range l.Addrs {
+				out = append(out, rpc.Socket{Proto: p, Address: a, Port: port})
+			}
+		}
+	}
+	return out
 }
 
 // listenSockets are the cfg's listen= sockets as the dispatcher's add path
@@ -416,16 +447,27 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 		d.runners = append(d.runners, d.js.Serve)
 	}
 
-	d.mux.Handle("/RPC", d.js)
-	d.mux.Handle("/RPC/", d.js)
 	for _, a := range httpAddrs {
 		ln, err := net.Listen("tcp", a)
 		if err != nil {
 			return fmt.Errorf("http %s: %w", a, err)
 		}
-		d.addHTTP(ln, d.mux, "JSON-RPC POST /RPC, /metrics, /events, /api/state, status page /")
+		d.addHTTP(ln, rpcPrefix(d.js, d.mux), "JSON-RPC POST /RPC, /metrics, /events, /api/state, status page /")
 	}
 	return nil
+}
+
+// rpcPrefix sends every path that starts with /RPC (also /RPC2, as the
+// customary `$hu =~ "^/RPC"` of an xhttp cfg does, jsonrpc.md §5) to the
+// JSON-RPC server and the rest to mux.
+func rpcPrefix(js, mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/RPC") {
+			js.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // run runs every part until ctx ends or one fails.

@@ -163,8 +163,9 @@ func readonlyCalls() []call {
 	add(call{name: "jsonrpc.echo", method: "jsonrpc.echo", params: p(S("hello"), I(7))})
 	add(call{name: "jsonrpc.echo-none", method: "jsonrpc.echo"})
 	add(call{name: "ctl.listen", method: "ctl.listen", subset: true})
-	add(call{name: "ctl.connections", method: "ctl.connections"})
-	add(call{name: "ctl.who", method: "ctl.who", mask: []string{`"127\.0\.0\.1"\n\s*STR "(\d+)"`, `\] tcp: 127\.0\.0\.1 (\d+) ->`, `127\.0\.0\.1\n(\d+)\n`}})
+	add(call{name: "ctl.connections", method: "ctl.connections", wait: 200 * time.Millisecond})
+	add(call{name: "ctl.who", method: "ctl.who", wait: 200 * time.Millisecond, // the close of an earlier connection must be seen first
+		mask: []string{`"127\.0\.0\.1"\n\s*STR "(\d+)"`, `\] tcp: 127\.0\.0\.1 (\d+) ->`, `127\.0\.0\.1\n(\d+)\n`}})
 	add(call{name: "unknown-method", method: "no.such.method", subset: true})
 	add(call{name: "unknown-method-case", method: "Core.Version"})
 	add(call{name: "dispatcher.list", method: "dispatcher.list", subset: true})
