@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kamsidecar/kamsidecar/dispatcher"
+	"github.com/kamsidecar/kamsidecar/history"
 	"github.com/kamsidecar/kamsidecar/keepalive"
 )
 
@@ -63,6 +64,35 @@ type Event struct {
 	Latency float64 `json:"latency"`
 	// Time is when the engine applied the result.
 	Time time.Time `json:"time"`
+	// History are the destination's last probe results, oldest first,
+	// when the Hub has a history store (issue 7: why it changed state).
+	History []Result `json:"history,omitempty"`
+}
+
+// Result is one probe result of an Event's History.
+type Result struct {
+	Time   time.Time `json:"time"`
+	Code   int       `json:"code"`
+	Reason string    `json:"reason"`
+	// Class is reply, timeout, transport, dns, unsent or canceled.
+	Class string `json:"class"`
+	// RTT is the round-trip time in seconds.
+	RTT    float64 `json:"rtt"`
+	Before string  `json:"before"`
+	After  string  `json:"after"`
+}
+
+// withHistory attaches the history store's records of ev's destination.
+func withHistory(ev Event, hs *history.Store) Event {
+	if hs == nil {
+		return ev
+	}
+	k := history.Key{Kind: ev.Kind, SetID: ev.SetID, URI: ev.URI, Owner: ev.Owner}
+	for _, r := range hs.Get(k) {
+		ev.History = append(ev.History, Result{Time: r.Time, Code: r.Code, Reason: r.Reason, Class: r.Class,
+			RTT: r.RTT.Seconds(), Before: r.Before, After: r.After})
+	}
+	return ev
 }
 
 // FromDispatcher converts a dispatcher Event; duid is the destination's
@@ -132,6 +162,9 @@ type Options struct {
 	// Buffer is the room of the Hub's subscription to each engine
 	// (default 256).
 	Buffer int
+	// History, when set, gives each event the destination's last probe
+	// results (Event.History): the webhook and /events then say why.
+	History *history.Store
 }
 
 // Hub fans events out to the log, sinks and subscribers. Create it with
@@ -349,9 +382,9 @@ func (h *Hub) Run(ctx context.Context) error {
 				dch = nil
 				continue
 			}
-			h.Publish(FromDispatcher(ev, h.duid(ev.SetID, ev.URI)))
+			h.Publish(withHistory(FromDispatcher(ev, h.duid(ev.SetID, ev.URI)), h.opts.History))
 		case ev := <-kch:
-			h.Publish(FromKeepalive(ev))
+			h.Publish(withHistory(FromKeepalive(ev), h.opts.History))
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kamsidecar/kamsidecar/dispatcher"
+	"github.com/kamsidecar/kamsidecar/history"
 	"github.com/kamsidecar/kamsidecar/keepalive"
 	"github.com/kamsidecar/kamsidecar/keepalive/probe"
 )
@@ -136,5 +137,23 @@ func TestRun(t *testing.T) {
 	}
 	if _, open := <-h.Subscribe(1).C; open {
 		t.Error("a subscription after Run is open")
+	}
+}
+
+func TestWithHistory(t *testing.T) {
+	hs := history.New(3)
+	k := history.Key{Kind: KindDispatcher, SetID: 1, URI: "sip:10.0.0.1"}
+	for i := 0; i < 5; i++ {
+		hs.Add(k, history.Record{Code: 400 + i, Class: "reply", RTT: 20 * time.Millisecond, Before: "AP", After: "TP"})
+	}
+	ev := withHistory(Event{Kind: KindDispatcher, SetID: 1, URI: "sip:10.0.0.1"}, hs)
+	if len(ev.History) != 3 || ev.History[0].Code != 402 || ev.History[2].Code != 404 || ev.History[0].RTT != 0.02 {
+		t.Errorf("history %+v", ev.History)
+	}
+	if ev := withHistory(Event{Kind: KindKeepalive, URI: "sip:x"}, hs); ev.History != nil {
+		t.Errorf("unknown destination got history %+v", ev.History)
+	}
+	if ev := withHistory(Event{}, nil); ev.History != nil {
+		t.Error("nil store")
 	}
 }
