@@ -333,16 +333,21 @@ func (s *Server) acceptLoop(ctx context.Context, l *listener) {
 		s.nextID++
 		cn := &conn{id: s.nextID, c: c, info: connInfo(l, c)}
 		s.conns[cn] = struct{}{}
+		// Leader/follower: a new goroutine takes over accepting and this
+		// one serves the connection at once, so the first request (often
+		// the only one: kamcmd) needs no hand-off to another goroutine.
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
-			s.serveConn(ctx, cn)
-			s.mu.Lock()
-			delete(s.conns, cn)
-			s.mu.Unlock()
-			cn.c.Close()
+			s.acceptLoop(ctx, l)
 		}()
+		s.serveConn(ctx, cn)
+		s.mu.Lock()
+		delete(s.conns, cn)
+		s.mu.Unlock()
+		cn.c.Close()
+		return
 	}
 }
 
@@ -360,17 +365,27 @@ func connInfo(l *listener, c net.Conn) ConnInfo {
 // the replies in order (binrpc.md §2, §7).
 func (s *Server) serveConn(ctx context.Context, cn *conn) {
 	buf := make([]byte, 0, 4096)
-	emit := func(p []byte) error {
-		if s.o.idle > 0 {
-			_ = cn.c.SetWriteDeadline(time.Now().Add(s.o.idle))
+	// One deadline for reads and writes, moved only when it has come
+	// closer than idle*15/16: a read or a write still gets (nearly) the
+	// whole idle time, without re-arming a timer for every packet.
+	var deadline time.Time
+	refresh := func() {
+		if s.o.idle <= 0 {
+			return
 		}
+		now := time.Now()
+		if deadline.Sub(now) < s.o.idle-s.o.idle/16 {
+			deadline = now.Add(s.o.idle)
+			_ = cn.c.SetDeadline(deadline)
+		}
+	}
+	emit := func(p []byte) error {
+		refresh()
 		_, err := cn.c.Write(p)
 		return err
 	}
 	for {
-		if s.o.idle > 0 {
-			_ = cn.c.SetReadDeadline(time.Now().Add(s.o.idle))
-		}
+		refresh()
 		if len(buf) == cap(buf) {
 			nc := min(2*cap(buf), MaxPacket)
 			if nc <= len(buf) {
@@ -469,6 +484,7 @@ func (s *Server) handle(ctx context.Context, ci *ConnInfo, h Header, body []byte
 	cctx := context.WithValue(ctx, ctxKey{}, &callInfo{srv: s, conn: ci})
 	call := rpc.NewCall(cctx, m, TransportName, ps)
 	s.reg.Run(call)
+	defer call.Release() // after EncodeReply: the reply tree is encoded
 	if _, _, ok := call.FirstFault(); !ok && ps.hard != nil {
 		return faultPacket(h.Cookie, *ps.hard), false
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/kamsidecar/kamsidecar/rpc"
 )
@@ -106,6 +108,35 @@ func assign(sp rpc.Spec, e *node, dst any) bool {
 	return false
 }
 
+// sizeHints remembers the size of each method's last reply, so that the
+// next reply of the same method is printed into a buffer of the right size
+// instead of one grown by doubling from 256 bytes.
+type sizeHints struct{ m sync.Map } // *rpc.Method -> *atomic.Int64
+
+func (h *sizeHints) size(m *rpc.Method) int {
+	if m != nil {
+		if v, ok := h.m.Load(m); ok {
+			// A little room for a reply that grew (state flags, latency).
+			n := v.(*atomic.Int64).Load()
+			return int(n + n/8 + 64)
+		}
+	}
+	return 256
+}
+
+func (h *sizeHints) note(m *rpc.Method, n int) {
+	if m == nil || n <= 256 {
+		return
+	}
+	if v, ok := h.m.Load(m); ok {
+		v.(*atomic.Int64).Store(int64(n))
+		return
+	}
+	v := new(atomic.Int64)
+	v.Store(int64(n))
+	h.m.Store(m, v)
+}
+
 // errReplyName reports a forbidden FIFO reply_name (jsonrpc.md §6.2).
 var errReplyName = errors.New("forbidden reply fifo filename")
 
@@ -121,6 +152,12 @@ type outcome struct {
 // (jsonrpc, FIFO reply_name, method, registration, params), run the method
 // and encode the reply (§4).
 func (s *Server) process(ctx context.Context, doc []byte, transport string, fifo bool) (outcome, error) {
+	return s.processTo(ctx, nil, doc, transport, fifo)
+}
+
+// processTo is process appending the reply to out (which may be reused
+// by the caller once the reply has been sent).
+func (s *Server) processTo(ctx context.Context, out []byte, doc []byte, transport string, fifo bool) (outcome, error) {
 	root, err := parseDocument(doc)
 	if err != nil {
 		return outcome{}, err
@@ -136,8 +173,13 @@ func (s *Server) process(ctx context.Context, doc []byte, transport string, fifo
 		}
 	}
 	e := enc{pretty: s.pretty}
+	var m *rpc.Method
 	send := func() (outcome, error) {
-		o.body = e.appendReply(make([]byte, 0, 256), &r)
+		if out == nil {
+			out = make([]byte, 0, s.hints.size(m))
+		}
+		o.body = e.appendReply(out[:0], &r)
+		s.hints.note(m, len(o.body))
 		return o, nil
 	}
 	if v := root.member("jsonrpc"); v == nil || v.typ != tString || v.str != "2.0" {
@@ -159,7 +201,7 @@ func (s *Server) process(ctx context.Context, doc []byte, transport string, fifo
 	if mn == nil || mn.typ != tString {
 		return send()
 	}
-	m := s.reg.Lookup(mn.str)
+	m = s.reg.Lookup(mn.str)
 	if m == nil {
 		f := rpc.Fault{Code: 500, Message: "Method Not Found"}
 		r.fault, o.fault = &f, &f
@@ -181,6 +223,7 @@ func (s *Server) process(ctx context.Context, doc []byte, transport string, fifo
 		f = MapFault(f)
 		r.fault, o.fault = &f, &f
 	}
+	defer c.Release() // after send: the reply tree is encoded
 	return send()
 }
 

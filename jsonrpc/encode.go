@@ -78,11 +78,36 @@ const hexDigits = "0123456789abcdef"
 // lower case, '/' and bytes >= 0x80 raw. Like the C original, s ends at its
 // first NUL byte.
 func AppendString(b []byte, s string) []byte {
+	// Fast path: most strings (keys, URIs, numbers) need no escaping and
+	// are copied in one piece.
+	i := 0
+	for i < len(s) && !needsEscape[s[i]] {
+		i++
+	}
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
+	b = append(b, s[:i]...)
+	if i == len(s) {
+		return append(b, '"')
+	}
+	return appendEscaped(b, s, i)
+}
+
+// needsEscape marks the bytes AppendString cannot copy as they are.
+var needsEscape = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// appendEscaped is AppendString from s[i], a byte that needs escaping,
+// on; b already holds the opening quote and s[:i].
+func appendEscaped(b []byte, s string, i int) []byte {
+	start := i
+	for ; i < len(s); i++ {
 		c := s[i]
-		if c > 31 && c != '"' && c != '\\' {
+		if !needsEscape[c] {
 			continue
 		}
 		b = append(b, s[start:i]...)
@@ -115,9 +140,15 @@ func AppendString(b []byte, s string) []byte {
 // timeLayout is how the 't' letter prints over JSON (jsonrpc.md §4.1).
 const timeLayout = "20060102T15:04:05"
 
+const tabRun = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+
 func tabs(b []byte, n int) []byte {
-	for ; n > 0; n-- {
-		b = append(b, '\t')
+	for n > len(tabRun) {
+		b = append(b, tabRun...)
+		n -= len(tabRun)
+	}
+	if n > 0 {
+		b = append(b, tabRun[:n]...)
 	}
 	return b
 }
@@ -127,7 +158,7 @@ func tabs(b []byte, n int) []byte {
 // printer: 0 for the envelope, 1 for its members.
 type enc struct{ pretty bool }
 
-func (e enc) value(b []byte, v rpc.Value, depth int) []byte {
+func (e enc) value(b []byte, v *rpc.Value, depth int) []byte {
 	switch v.Kind {
 	case rpc.KindInt, rpc.KindUint, rpc.KindLong:
 		return AppendNumber(b, float64(v.I))
@@ -176,7 +207,8 @@ func (e enc) container(b []byte, c *rpc.Container, array bool, depth int) []byte
 			return append(b, "[]"...)
 		}
 		b = append(b, '[')
-		for i, m := range c.Members {
+		for i := range c.Members {
+			m := &c.Members[i]
 			if i > 0 {
 				b = append(b, ',')
 				if e.pretty {
@@ -186,14 +218,14 @@ func (e enc) container(b []byte, c *rpc.Container, array bool, depth int) []byte
 			if m.Named {
 				b = e.object(b, c.Members[i:i+1], 1, depth+1)
 			} else {
-				b = e.value(b, m.Value, depth+1)
+				b = e.value(b, &m.Value, depth+1)
 			}
 		}
 		return append(b, ']')
 	}
 	n := 0
-	for _, m := range c.Members {
-		if m.Named {
+	for i := range c.Members {
+		if c.Members[i].Named {
 			n++
 		}
 	}
@@ -211,7 +243,8 @@ func (e enc) object(b []byte, ms []rpc.Member, n, depth int) []byte {
 		b = append(b, '\n')
 	}
 	k := 0
-	for _, m := range ms {
+	for i := range ms {
+		m := &ms[i]
 		if !m.Named {
 			continue
 		}
@@ -224,7 +257,7 @@ func (e enc) object(b []byte, ms []rpc.Member, n, depth int) []byte {
 		if e.pretty {
 			b = append(b, '\t')
 		}
-		b = e.value(b, m.Value, inner)
+		b = e.value(b, &m.Value, inner)
 		if k < n {
 			b = append(b, ',')
 		}
@@ -336,7 +369,7 @@ func (e enc) appendReply(b []byte, r *reply) []byte {
 		case len(r.values) == 0:
 			b = e.emptyObject(b, 1)
 		default:
-			b = e.value(b, r.values[len(r.values)-1], 1)
+			b = e.value(b, &r.values[len(r.values)-1], 1)
 		}
 	}
 	b = end(b, !r.id.present)

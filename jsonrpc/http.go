@@ -42,13 +42,19 @@ func (s *Server) parseErrorReply() httpAnswer {
 // status 200 "OK", or on a fault the fault code when above 100 (else 500)
 // with the fault message as the reason phrase.
 func (s *Server) answer(ctx context.Context, method, path string, body []byte) httpAnswer {
+	return s.answerTo(ctx, nil, method, path, body)
+}
+
+// answerTo is answer printing a JSON-RPC reply into out (reused by the
+// caller once the answer is written).
+func (s *Server) answerTo(ctx context.Context, out []byte, method, path string, body []byte) httpAnswer {
 	if !strings.HasPrefix(path, s.path) {
 		return httpAnswer{status: 404, reason: "Not Found", contentType: "text/plain", body: []byte("not found\n")}
 	}
 	if method != http.MethodPost {
 		return httpAnswer{status: 405, reason: "Method Not Allowed", contentType: "text/plain", body: []byte("use POST\n")}
 	}
-	o, err := s.process(ctx, body, TransportHTTP, false)
+	o, err := s.processTo(ctx, out, body, TransportHTTP, false)
 	if err != nil {
 		return s.parseErrorReply()
 	}
@@ -75,7 +81,17 @@ func reasonPhrase(s string) string {
 }
 
 func (a *httpAnswer) appendTo(b []byte) []byte {
-	b = fmt.Appendf(b, "HTTP/1.1 %03d %s\r\n", a.status, reasonPhrase(a.reason))
+	return append(a.appendHeader(b), a.body...)
+}
+
+// appendHeader appends the status line and the headers, up to the empty
+// line that ends them.
+func (a *httpAnswer) appendHeader(b []byte) []byte {
+	if a.status == 200 && a.reason == "OK" {
+		b = append(b, "HTTP/1.1 200 OK\r\n"...)
+	} else {
+		b = fmt.Appendf(b, "HTTP/1.1 %03d %s\r\n", a.status, reasonPhrase(a.reason))
+	}
 	b = append(b, "Content-Type: "...)
 	b = append(b, a.contentType...)
 	b = append(b, "\r\nServer: "+serverHeader+"\r\nContent-Length: "...)
@@ -83,8 +99,7 @@ func (a *httpAnswer) appendTo(b []byte) []byte {
 	if a.close {
 		b = append(b, "\r\nConnection: close"...)
 	}
-	b = append(b, "\r\n\r\n"...)
-	return append(b, a.body...)
+	return append(b, "\r\n\r\n"...)
 }
 
 // errTooLarge reports a body over the configured maximum.
@@ -250,6 +265,14 @@ func (l *httpListener) Close() error {
 	return err
 }
 
+// directWrite is the body size above which a reply is written with
+// writev rather than copied after its header; maxKeptReply is the largest
+// reply buffer a connection keeps for its next request.
+const (
+	directWrite  = 16 << 10
+	maxKeptReply = 8 << 20
+)
+
 // serveConn answers the requests of one connection in order.
 func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	defer func() {
@@ -260,6 +283,10 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	er := &errReader{r: c}
 	br := bufio.NewReaderSize(er, 4096)
 	out := make([]byte, 0, 1024)
+	// reply is the connection's reply buffer: it grows to the largest
+	// reply once and is reused, and a large reply is written from it
+	// without a copy (writev of the header and the body).
+	var reply []byte
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(s.idleTimeout))
 		if _, err := br.Peek(1); err != nil {
@@ -295,15 +322,25 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 			case err != nil:
 				return
 			default:
-				a = s.answer(ctx, req.Method, req.URL.Path, body)
+				a = s.answerTo(ctx, reply, req.Method, req.URL.Path, body)
+				if cap(a.body) > cap(reply) && cap(a.body) <= maxKeptReply {
+					reply = a.body[:0]
+				}
 			}
 		}
 		if req.Close {
 			a.close = true
 		}
 		_ = c.SetWriteDeadline(time.Now().Add(s.writeTimeout))
-		out = a.appendTo(out[:0])
-		if _, err := c.Write(out); err != nil || a.close {
+		if len(a.body) > directWrite {
+			out = a.appendHeader(out[:0])
+			bufs := net.Buffers{out, a.body}
+			_, err = bufs.WriteTo(c)
+		} else {
+			out = a.appendTo(out[:0])
+			_, err = c.Write(out)
+		}
+		if err != nil || a.close {
 			return
 		}
 		if ctx.Err() != nil {

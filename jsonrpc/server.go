@@ -42,6 +42,7 @@ type Server struct {
 	writeTimeout time.Duration
 	idleTimeout  time.Duration
 	log          *slog.Logger
+	hints        sizeHints
 
 	mu        sync.Mutex
 	listeners []listener

@@ -231,24 +231,91 @@ func (d *Dispatcher) list(c *rpc.Call) {
 		c.Fault(faultCode, FaultNoSets)
 		return
 	}
+	// Size the reply up front: two allocations (recycled by the
+	// transport) instead of a few per destination.
+	perDest, contPerDest := 3, 1 // URI FLAGS PRIORITY in DEST
+	if full {
+		perDest += 6
+	}
+	if !short {
+		perDest += 1 + 8 // ATTRS and its members, when present
+		contPerDest++
+	}
+	if d.LatencyStats {
+		perDest += 1 + 5
+		contPerDest++
+	}
+	if d.HashSize > 0 {
+		perDest += 1 + 1
+		contPerDest++
+	}
+	nsets, ndst := sets.Len(), sets.Destinations()
+	c.Reserve(2+2*nsets+contPerDest*ndst, 2+3*nsets+(1+perDest)*ndst)
 	top := c.Struct()
-	top.Add("NRSETS", rpc.Int(sets.Len()))
+	top.Grow(2)
+	top.Add("NRSETS", rpc.Int(nsets))
 	recs := top.Array("RECORDS")
+	recs.Grow(nsets)
 	for set := range sets.All() {
 		s := recs.Struct("SET")
+		s.Grow(2)
 		s.Add("ID", rpc.Int(set.ID()))
 		targets := s.Array("TARGETS")
+		targets.Grow(set.Len())
 		for _, dst := range set.All() {
 			d.dest(targets.Struct("DEST"), dst, short, full)
 		}
 	}
 }
 
+// flagsStrings are dispatcher.FlagsString's results, indexed by
+// flagsIndex, so that dispatcher.list allocates no string per destination.
+var flagsStrings = func() (t [8]string) {
+	for i, f := range [8]int{0, dispatcher.FlagProbing,
+		dispatcher.FlagInactive, dispatcher.FlagInactive | dispatcher.FlagProbing,
+		dispatcher.FlagDisabled, dispatcher.FlagDisabled | dispatcher.FlagProbing,
+		dispatcher.FlagTrying, dispatcher.FlagTrying | dispatcher.FlagProbing} {
+		t[i] = dispatcher.FlagsString(f)
+	}
+	return t
+}()
+
+// flagsString is dispatcher.FlagsString(flags) without an allocation.
+func flagsString(flags int) string {
+	i := 0
+	switch {
+	case flags&dispatcher.FlagInactive != 0:
+		i = 2
+	case flags&dispatcher.FlagDisabled != 0:
+		i = 4
+	case flags&dispatcher.FlagTrying != 0:
+		i = 6
+	}
+	if flags&dispatcher.FlagProbing != 0 {
+		i++
+	}
+	return flagsStrings[i]
+}
+
 // dest writes one DEST struct of dispatcher.list (spec §6.3).
 func (d *Dispatcher) dest(v *rpc.Container, dst *dispatcher.Destination, short, full bool) {
 	st := dst.State()
+	n := 3
+	if full {
+		n += 6
+	}
+	if !short && dst.Attrs.Present {
+		n++
+	}
+	if d.LatencyStats {
+		n++
+	}
+	if d.HashSize > 0 {
+		n++
+	}
+	v.Grow(n)
 	v.Add("URI", rpc.String(dst.URI))
-	v.Add("FLAGS", rpc.String(dispatcher.FlagsString(st.Flags())))
+	v.Add("FLAGS", rpc.String(flagsString(st.Flags())))
 	v.Add("PRIORITY", rpc.Int(dst.Priority))
 	if full {
 		v.Add("HOST", rpc.String(dst.Host))
@@ -260,8 +327,9 @@ func (d *Dispatcher) dest(v *rpc.Container, dst *dispatcher.Destination, short, 
 		v.Add("DNSTIME_USEC", rpc.Long(0))
 	}
 	if !short && dst.Attrs.Present {
-		a := dst.Attrs
+		a := &dst.Attrs
 		attrs := v.Struct("ATTRS")
+		attrs.Grow(8)
 		attrs.Add("BODY", rpc.String(a.Body))
 		attrs.Add("DUID", strAttr(a, "duid", a.DUID))
 		attrs.Add("MAXLOAD", rpc.Int(a.MaxLoad))
@@ -274,6 +342,7 @@ func (d *Dispatcher) dest(v *rpc.Container, dst *dispatcher.Destination, short, 
 	if d.LatencyStats {
 		l := st.Latency()
 		lat := v.Struct("LATENCY")
+		lat.Grow(5)
 		lat.Add("AVG", rpc.Double(float64(l.Avg)))
 		lat.Add("STD", rpc.Double(float64(l.Std)))
 		lat.Add("EST", rpc.Double(float64(l.Est)))
@@ -282,13 +351,15 @@ func (d *Dispatcher) dest(v *rpc.Container, dst *dispatcher.Destination, short, 
 	}
 	if d.HashSize > 0 {
 		// kamsidecar routes no calls: the call-load counter stays 0.
-		v.Struct("RUNTIME").Add("DLGLOAD", rpc.Int(0))
+		rt := v.Struct("RUNTIME")
+		rt.Grow(1)
+		rt.Add("DLGLOAD", rpc.Int(0))
 	}
 }
 
 // strAttr is a string attr as 5.6.3 prints it: null when never given
 // (spec §6.3), else its value, even empty.
-func strAttr(a dispatcher.Attrs, name, val string) rpc.Value {
+func strAttr(a *dispatcher.Attrs, name, val string) rpc.Value {
 	if !a.Has(name) {
 		return rpc.Null()
 	}
