@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -55,7 +54,6 @@ type serveFlags struct {
 	rundir                      string
 	logLevel                    string
 	logJSON                     bool
-	pprof                       bool
 }
 
 // defaultRundir is where serve puts its default ctl socket: /run/kamsidecar
@@ -234,12 +232,4 @@ func httpFromCfg(cfg *kamcfg.Config) []string {
 		}
 	}
 	return out
-}
-
-// durationOr returns d, or def when d is not positive.
-func durationOr(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
