@@ -2,6 +2,7 @@ package jsonrpc
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -174,6 +175,9 @@ type httpListener struct {
 	closed bool
 	done   chan struct{} // closed when Close has finished
 	wg     sync.WaitGroup
+	// handOff, when set, takes the connections with requests the fast
+	// responder does not answer (HTTPFront).
+	handOff *handOff
 }
 
 // listenHTTP listens on the TCP address addr (host:port) for JSON-RPC over
@@ -235,13 +239,16 @@ func (l *httpListener) Serve(ctx context.Context) error {
 		l.mu.Unlock()
 		go func() {
 			defer l.wg.Done()
+			handed := false
 			defer func() {
 				l.mu.Lock()
 				delete(l.conns, c)
 				l.mu.Unlock()
-				c.Close()
+				if !handed {
+					c.Close()
+				}
 			}()
-			l.s.serveConn(ctx, c)
+			handed = l.s.serveConn(ctx, c, l.handOff)
 		}()
 	}
 }
@@ -273,8 +280,9 @@ const (
 	maxKeptReply = 8 << 20
 )
 
-// serveConn answers the requests of one connection in order.
-func (s *Server) serveConn(ctx context.Context, c net.Conn) {
+// serveConn answers the requests of one connection in order. It owns c
+// unless it hands c off (front listener), in which case it returns true.
+func (s *Server) serveConn(ctx context.Context, c net.Conn, h *handOff) (handed bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("jsonrpc: http connection panic", "panic", p)
@@ -287,51 +295,98 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	// reply once and is reused, and a large reply is written from it
 	// without a copy (writev of the header and the body).
 	var reply []byte
+	// One deadline for reading and writing, pushed forward only when it
+	// is deadlineSlack stale: the longest of the timeouts from the start
+	// of each request's wait.
+	timeout := max(s.idleTimeout, s.readTimeout, s.writeTimeout)
+	var deadlineSet time.Time
 	for {
-		_ = c.SetReadDeadline(time.Now().Add(s.idleTimeout))
-		if _, err := br.Peek(1); err != nil {
-			return
+		if now := time.Now(); now.Sub(deadlineSet) >= deadlineSlack {
+			deadlineSet = now
+			_ = c.SetDeadline(now.Add(timeout))
 		}
-		_ = c.SetReadDeadline(time.Now().Add(s.readTimeout))
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			if er.err != nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				// The connection failed or timed out mid-request
-				// (textproto reports a cut line as malformed).
-				return
+		if _, err := br.Peek(1); err != nil {
+			return false
+		}
+		// The head, once complete in the buffer.
+		var head []byte
+		for {
+			buf, _ := br.Peek(br.Buffered())
+			if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+				head = buf[:i+4]
+				break
 			}
-			a := httpAnswer{status: 400, reason: "Bad Request", contentType: "text/plain", body: []byte("bad request\n"), close: true}
-			_ = c.SetWriteDeadline(time.Now().Add(s.writeTimeout))
-			_, _ = c.Write(a.appendTo(out[:0]))
-			return
+			if br.Buffered() >= br.Size() {
+				break
+			}
+			if _, err := br.Peek(br.Buffered() + 1); err != nil {
+				if br.Buffered() == 0 || h == nil {
+					return false
+				}
+				break // let the general path answer what there is
+			}
 		}
 		var a httpAnswer
-		if req.ContentLength > int64(s.maxRequest) {
-			a = httpAnswer{status: 413, reason: "Request Entity Too Large", contentType: "text/plain", body: []byte("request too large\n"), close: true}
-		} else {
-			if strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
-				_ = c.SetWriteDeadline(time.Now().Add(s.writeTimeout))
-				if _, err := c.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n")); err != nil {
-					return
-				}
-			}
-			body, err := readBody(req.Body, s.maxRequest)
-			switch {
-			case errors.Is(err, errTooLarge):
+		closeAfter := false
+		if fh, ok := parseFastHead(head, s.path); ok && head != nil {
+			_, _ = br.Discard(len(head))
+			closeAfter = fh.close
+			if fh.length > s.maxRequest {
 				a = httpAnswer{status: 413, reason: "Request Entity Too Large", contentType: "text/plain", body: []byte("request too large\n"), close: true}
-			case err != nil:
-				return
-			default:
-				a = s.answerTo(ctx, reply, req.Method, req.URL.Path, body)
+			} else {
+				body := make([]byte, fh.length)
+				if _, err := io.ReadFull(br, body); err != nil {
+					return false
+				}
+				a = s.answerTo(ctx, reply, http.MethodPost, fh.path, body)
 				if cap(a.body) > cap(reply) && cap(a.body) <= maxKeptReply {
 					reply = a.body[:0]
 				}
 			}
+		} else if h != nil {
+			pre, _ := br.Peek(br.Buffered())
+			_ = c.SetDeadline(time.Time{})
+			h.pass(&prefixConn{Conn: c, pre: bytes.Clone(pre)})
+			return true
+		} else {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				if er.err != nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+					// The connection failed or timed out mid-request
+					// (textproto reports a cut line as malformed).
+					return false
+				}
+				a := httpAnswer{status: 400, reason: "Bad Request", contentType: "text/plain", body: []byte("bad request\n"), close: true}
+				_, _ = c.Write(a.appendTo(out[:0]))
+				return false
+			}
+			closeAfter = req.Close
+			if req.ContentLength > int64(s.maxRequest) {
+				a = httpAnswer{status: 413, reason: "Request Entity Too Large", contentType: "text/plain", body: []byte("request too large\n"), close: true}
+			} else {
+				if strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
+					if _, err := c.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n")); err != nil {
+						return false
+					}
+				}
+				body, err := readBody(req.Body, s.maxRequest)
+				switch {
+				case errors.Is(err, errTooLarge):
+					a = httpAnswer{status: 413, reason: "Request Entity Too Large", contentType: "text/plain", body: []byte("request too large\n"), close: true}
+				case err != nil:
+					return false
+				default:
+					a = s.answerTo(ctx, reply, req.Method, req.URL.Path, body)
+					if cap(a.body) > cap(reply) && cap(a.body) <= maxKeptReply {
+						reply = a.body[:0]
+					}
+				}
+			}
 		}
-		if req.Close {
+		if closeAfter {
 			a.close = true
 		}
-		_ = c.SetWriteDeadline(time.Now().Add(s.writeTimeout))
+		var err error
 		if len(a.body) > directWrite {
 			out = a.appendHeader(out[:0])
 			bufs := net.Buffers{out, a.body}
@@ -341,10 +396,10 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 			_, err = c.Write(out)
 		}
 		if err != nil || a.close {
-			return
+			return false
 		}
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 	}
 }

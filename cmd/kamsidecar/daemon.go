@@ -445,16 +445,17 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 		}
 		d.log.Info("JSON-RPC datagram socket listening", "addr", a)
 	}
-	if len(fifos)+len(dgrams) > 0 {
-		d.runners = append(d.runners, d.js.Serve)
-	}
-
 	for _, a := range httpAddrs {
 		ln, err := net.Listen("tcp", a)
 		if err != nil {
 			return fmt.Errorf("http %s: %w", a, err)
 		}
-		d.addHTTP(ln, rpcPrefix(d.js, d.mux), "JSON-RPC POST /RPC, /metrics, /events, /api/state, status page /")
+		// POST /RPC* is answered by the JSON-RPC server's own responder;
+		// a connection with any other request goes to net/http.
+		d.addHTTP(d.js.HTTPFront(ln), rpcPrefix(d.js, d.mux), "JSON-RPC POST /RPC, /metrics, /events, /api/state, status page /")
+	}
+	if len(fifos)+len(dgrams)+len(httpAddrs) > 0 {
+		d.runners = append(d.runners, d.js.Serve)
 	}
 	return nil
 }
