@@ -93,10 +93,15 @@ func parseFastHead(head []byte, prefix string) (fastHead, bool) {
 	}
 	line := head[:eol]
 	rest := head[eol+2:]
-	if !bytes.HasPrefix(line, []byte("POST ")) || !bytes.HasSuffix(line, []byte(" HTTP/1.1")) {
+	if len(line) < len("POST / HTTP/1.1") || !bytes.HasPrefix(line, []byte("POST ")) || !bytes.HasSuffix(line, []byte(" HTTP/1.1")) {
 		return h, false
 	}
 	target := line[len("POST ") : len(line)-len(" HTTP/1.1")]
+	for _, c := range target { // the whole target, query included
+		if c <= ' ' || c == '#' || c >= 0x7f {
+			return h, false
+		}
+	}
 	if q := bytes.IndexByte(target, '?'); q >= 0 {
 		target = target[:q]
 	}
