@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -99,13 +98,6 @@ func newDaemon(ctx context.Context, f *serveFlags, stderr io.Writer, log *slog.L
 	sockets, err := sipSockets(f, cfg, httpSet)
 	if err != nil {
 		return d, err
-	}
-	if f.listenFromCfg {
-		for i, l := range cfg.Listen {
-			if l.Advertise != "" && i < len(sockets) {
-				sockets[i].Advertise = net.JoinHostPort(l.Advertise, strconv.Itoa(l.AdvertisePort))
-			}
-		}
 	}
 	var coreSockets []rpc.Socket
 	if f.listenFromCfg {

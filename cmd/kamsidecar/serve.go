@@ -201,6 +201,13 @@ func sipSockets(f *serveFlags, cfg *kamcfg.Config, httpAddrs map[string]bool) ([
 					return nil, fmt.Errorf("%s: listen %s: %w", l.Pos, proto+":"+hp, err)
 				}
 				so.Name = l.Name
+				if l.Advertise != "" {
+					ap := l.AdvertisePort
+					if ap == 0 {
+						ap = port
+					}
+					so.Advertise = net.JoinHostPort(l.Advertise, strconv.Itoa(ap))
+				}
 				out = append(out, so)
 			}
 		}
