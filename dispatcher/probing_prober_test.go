@@ -2,97 +2,31 @@ package dispatcher
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
-
+	"github.com/kamsidecar/kamsidecar/internal/siptest"
 	"github.com/kamsidecar/kamsidecar/internal/testutil"
 	"github.com/kamsidecar/kamsidecar/kamcfg"
 	"github.com/kamsidecar/kamsidecar/keepalive/probe"
 	"github.com/kamsidecar/kamsidecar/keepalive/schedule"
 )
 
-var (
-	quietOnce sync.Once
-	quietLog  = slog.New(slog.NewTextHandler(io.Discard, nil))
-)
+// quietLog drops the logs of the probers under test.
+var quietLog = siptest.Quiet
 
-// uas is a sipgo UAS on 127.0.0.1 UDP answering OPTIONS with code after
-// delay; code 0 is silence. It counts the requests it gets.
-type uas struct {
-	port  int
-	code  atomic.Int32
-	delay time.Duration
-	hits  atomic.Int64
+// uas is the shared test responder (internal/siptest).
+type uas = siptest.Responder
 
-	mu      sync.Mutex
-	lastReq string // method, From URI and To URI of the last request
-}
-
+// newUAS starts a responder answering code after delay (code 0: silence).
 func newUAS(t *testing.T, code int, delay time.Duration) *uas {
-	t.Helper()
-	quietOnce.Do(func() { sip.SetDefaultLogger(quietLog) })
-	u := &uas{delay: delay}
-	u.code.Store(int32(code))
-	ua, err := sipgo.NewUA(sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quietLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quietLog)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, _ := sipgo.NewServer(ua, sipgo.WithServerLogger(quietLog))
-	handler := func(req *sip.Request, tx sip.ServerTransaction) {
-		u.mu.Lock()
-		u.lastReq = string(req.Method) + " " + req.From().Address.String() + " " + req.To().Address.String()
-		u.mu.Unlock()
-		u.hits.Add(1)
-		c := int(u.code.Load())
-		if c == 0 {
-			return
-		}
-		time.Sleep(u.delay)
-		_ = tx.Respond(sip.NewResponseFromRequest(req, c, "Whatever", nil))
-	}
-	srv.OnOptions(handler)
-	srv.OnRequest(sip.INFO, handler)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.port = pc.LocalAddr().(*net.UDPAddr).Port
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
-	t.Cleanup(func() { pc.Close(); ua.Close(); <-done })
-	return u
+	return siptest.NewResponder(t, code, siptest.WithDelay(delay), siptest.WithReason("Whatever"))
 }
-
-func (u *uas) last() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.lastReq
-}
-
-func (u *uas) uri() string { return "sip:127.0.0.1:" + strconv.Itoa(u.port) }
 
 // newPinger opens a probe.Prober on a free UDP port of 127.0.0.1.
-func newPinger(t *testing.T) *probe.Prober {
-	t.Helper()
-	quietOnce.Do(func() { sip.SetDefaultLogger(quietLog) })
-	p, err := probe.New(context.Background(), probe.WithSockets(probe.Socket{Proto: "udp", Host: "127.0.0.1"}),
-		probe.WithLogger(quietLog), probe.WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
+func newPinger(t *testing.T) *probe.Prober { return siptest.NewPinger(t, 5*time.Second) }
 
 // testInterval is ds_ping_interval in the network tests.
 const testInterval = 100 * time.Millisecond
@@ -159,7 +93,7 @@ func flagsOf(st *Store, i int) string {
 func TestProberThresholds(t *testing.T) {
 	u := newUAS(t, 404, 0)
 	cfg := ProbingConfig{Probing: Probing{Mode: 1, ProbingThreshold: 3, InactiveThreshold: 2}, Interval: 200 * time.Millisecond}
-	_, st, ch := runProber(t, cfg, Entry{SetID: 1, URI: u.uri()})
+	_, st, ch := runProber(t, cfg, Entry{SetID: 1, URI: u.URI()})
 
 	ev := nextEvent(t, ch)
 	want(t, FlagsString(ev.Old)+">"+FlagsString(ev.New), "AX>TP")
@@ -169,18 +103,18 @@ func TestProberThresholds(t *testing.T) {
 	ev = nextEvent(t, ch)
 	want(t, FlagsString(ev.Old)+">"+FlagsString(ev.New), "TP>IP")
 	want(t, ev.Down, true)
-	if h := u.hits.Load(); h < 3 || h > 4 {
+	if h := u.Hits(); h < 3 || h > 4 {
 		t.Errorf("inactive after %d probes, want the 3rd", h)
 	}
 	want(t, ev.SetID, 1)
-	want(t, ev.URI, u.uri())
+	want(t, ev.URI, u.URI())
 
-	before := u.hits.Load()
-	u.code.Store(200)
+	before := u.Hits()
+	u.SetCode(200)
 	ev = nextEvent(t, ch)
 	want(t, FlagsString(ev.Old)+">"+FlagsString(ev.New), "IP>AP")
 	want(t, ev.Up, true)
-	if h := u.hits.Load() - before; h < 2 {
+	if h := u.Hits() - before; h < 2 {
 		t.Errorf("active after %d successes, want 2", h)
 	}
 	want(t, flagsOf(st, 0), "AP")
@@ -205,21 +139,21 @@ func TestProberModes(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			u := newUAS(t, c.code, 0)
 			_, st, ch := runProber(t, ProbingConfig{Probing: Probing{Mode: c.mode, ProbingThreshold: 1, InactiveThreshold: 1}},
-				Entry{SetID: 1, URI: u.uri(), Flags: c.flags})
+				Entry{SetID: 1, URI: u.URI(), Flags: c.flags})
 			ev := nextEvent(t, ch)
 			want(t, FlagsString(ev.New), c.after)
-			n := u.hits.Load()
+			n := u.Hits()
 			time.Sleep(5 * testInterval)
-			want(t, u.hits.Load() > n, c.probed)
+			want(t, u.Hits() > n, c.probed)
 			want(t, flagsOf(st, 0), c.after)
 		})
 	}
 	t.Run("mode 2, flag 8 alone (AP) is never probed; disabled ones never", func(t *testing.T) {
 		u := newUAS(t, 200, 0)
 		runProber(t, ProbingConfig{Probing: Probing{Mode: 2, ProbingThreshold: 1, InactiveThreshold: 1}},
-			Entry{SetID: 1, URI: u.uri(), Flags: FlagProbing}, Entry{SetID: 1, URI: u.uri() + ";x=1", Flags: FlagDisabled | FlagInactive | FlagProbing})
+			Entry{SetID: 1, URI: u.URI(), Flags: FlagProbing}, Entry{SetID: 1, URI: u.URI() + ";x=1", Flags: FlagDisabled | FlagInactive | FlagProbing})
 		time.Sleep(5 * testInterval)
-		want(t, u.hits.Load(), int64(0))
+		want(t, u.Hits(), int64(0))
 	})
 }
 
@@ -234,8 +168,8 @@ func TestProberFailures(t *testing.T) {
 		reason   string
 		received bool
 	}{
-		{"a 503 reply is a failure", func(t *testing.T) string { return newUAS(t, 503, 0).uri() }, 503, "Whatever", true},
-		{"a silent target ends with the local 408", func(t *testing.T) string { return newUAS(t, 0, 0).uri() }, 408, "Request Timeout", false},
+		{"a 503 reply is a failure", func(t *testing.T) string { return newUAS(t, 503, 0).URI() }, 503, "Whatever", true},
+		{"a silent target ends with the local 408", func(t *testing.T) string { return newUAS(t, 0, 0).URI() }, 408, "Request Timeout", false},
 		{"a closed port is a failure", func(*testing.T) string { return "sip:127.0.0.1:" + strconv.Itoa(closed) }, 503, "Service Unavailable", false},
 		{"a probe that cannot be sent: code=500 reason=Sending keepalive failed", func(*testing.T) string {
 			return "sip:127.0.0.1:" + strconv.Itoa(closed) + ";transport=tcp" // no tcp socket
@@ -261,11 +195,11 @@ func TestProberReplyCodes(t *testing.T) {
 	rc, _ := kamcfg.ParseReplyCodes("code=404")
 	u := newUAS(t, 404, 0)
 	_, st, ch := runProber(t, ProbingConfig{Probing: Probing{Mode: 1, ProbingThreshold: 1, InactiveThreshold: 1, ReplyCodes: rc}},
-		Entry{SetID: 1, URI: u.uri()})
+		Entry{SetID: 1, URI: u.URI()})
 	ev := nextEvent(t, ch)
 	want(t, FlagsString(ev.Old)+">"+FlagsString(ev.New), "AX>AP")
 	want(t, ev.Code, 404)
-	waitFor(t, "three probes", func() bool { return u.hits.Load() >= 3 })
+	waitFor(t, "three probes", func() bool { return u.Hits() >= 3 })
 	want(t, flagsOf(st, 0), "AP")
 }
 
@@ -279,40 +213,40 @@ func TestProberLatency(t *testing.T) {
 	cfg := ProbingConfig{Probing: Probing{Mode: 3, ProbingThreshold: 1, InactiveThreshold: 1}, LatencyStats: true,
 		Interval: 200 * time.Millisecond}
 	_, st, _ := runProber(t, cfg,
-		Entry{SetID: 1, URI: slow.uri(), Flags: FlagProbing},
-		Entry{SetID: 1, URI: silent.uri(), Flags: FlagProbing},
-		Entry{SetID: 1, URI: noP.uri()})
+		Entry{SetID: 1, URI: slow.URI(), Flags: FlagProbing},
+		Entry{SetID: 1, URI: silent.URI(), Flags: FlagProbing},
+		Entry{SetID: 1, URI: noP.URI()})
 	set := st.Sets().At(0)
 	byURI := map[string]*State{}
 	for _, d := range set.All() {
 		byURI[d.URI] = d.State()
 	}
-	waitFor(t, "five samples", func() bool { return byURI[slow.uri()].Latency().Count >= 5 })
-	l := byURI[slow.uri()].Latency()
+	waitFor(t, "five samples", func() bool { return byURI[slow.URI()].Latency().Count >= 5 })
+	l := byURI[slow.URI()].Latency()
 	if l.Avg < 50 || l.Avg > 2000 || l.Est < 50 || l.Max < 50 || l.Min < 50 {
 		t.Errorf("latency %+v, want every figure ≥ 50 ms", l)
 	}
 	want(t, l.Timeout, uint32(0))
-	waitFor(t, "two timeouts", func() bool { return byURI[silent.uri()].Latency().Timeout >= 2 })
-	want(t, byURI[silent.uri()].Latency().Count, 0)
-	want(t, byURI[noP.uri()].Latency(), Latency{})
-	want(t, noP.hits.Load(), int64(0)) // mode 3 probes only P
+	waitFor(t, "two timeouts", func() bool { return byURI[silent.URI()].Latency().Timeout >= 2 })
+	want(t, byURI[silent.URI()].Latency().Count, 0)
+	want(t, byURI[noP.URI()].Latency(), Latency{})
+	want(t, noP.Hits(), int64(0)) // mode 3 probes only P
 }
 
 // TestProberPingActive: §6.8 "Probing runs when the value is non-zero".
 func TestProberPingActive(t *testing.T) {
 	u := newUAS(t, 200, 0)
 	p, _, _ := runProber(t, ProbingConfig{Probing: Probing{Mode: 3, ProbingThreshold: 1, InactiveThreshold: 1}},
-		Entry{SetID: 1, URI: u.uri(), Flags: FlagProbing})
-	waitFor(t, "a probe", func() bool { return u.hits.Load() >= 1 })
+		Entry{SetID: 1, URI: u.URI(), Flags: FlagProbing})
+	waitFor(t, "a probe", func() bool { return u.Hits() >= 1 })
 	want(t, p.SetPingActive(0), 1)
 	want(t, p.PingActive(), 0)
 	time.Sleep(3 * testInterval) // a probe in flight may still land
-	n := u.hits.Load()
+	n := u.Hits()
 	time.Sleep(5 * testInterval)
-	want(t, u.hits.Load(), n)
+	want(t, u.Hits(), n)
 	want(t, p.SetPingActive(5), 0)
-	waitFor(t, "probing again", func() bool { return u.hits.Load() > n })
+	waitFor(t, "probing again", func() bool { return u.Hits() > n })
 }
 
 // TestProberReload: a new snapshot adds new destinations to the schedule
@@ -320,21 +254,21 @@ func TestProberPingActive(t *testing.T) {
 func TestProberReload(t *testing.T) {
 	a, b := newUAS(t, 200, 0), newUAS(t, 200, 0)
 	p, st, _ := runProber(t, ProbingConfig{Probing: Probing{Mode: 3, ProbingThreshold: 1, InactiveThreshold: 1}},
-		Entry{SetID: 1, URI: a.uri(), Flags: FlagProbing})
-	waitFor(t, "a probed", func() bool { return a.hits.Load() >= 1 })
-	want(t, b.hits.Load(), int64(0))
+		Entry{SetID: 1, URI: a.URI(), Flags: FlagProbing})
+	waitFor(t, "a probed", func() bool { return a.Hits() >= 1 })
+	want(t, b.Hits(), int64(0))
 
-	next, _, err := Build([]Entry{{SetID: 1, URI: b.uri(), Flags: FlagProbing}}, DefaultOptions())
+	next, _, err := Build([]Entry{{SetID: 1, URI: b.URI(), Flags: FlagProbing}}, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.Swap(next)
 	p.Resync()
-	waitFor(t, "b probed", func() bool { return b.hits.Load() >= 1 })
+	waitFor(t, "b probed", func() bool { return b.Hits() >= 1 })
 	time.Sleep(3 * testInterval)
-	n := a.hits.Load()
+	n := a.Hits()
 	time.Sleep(5 * testInterval)
-	want(t, a.hits.Load(), n)
+	want(t, a.Hits(), n)
 	want(t, p.sched.Stats().Entries, 1)
 }
 
@@ -432,22 +366,22 @@ func TestProberRequest(t *testing.T) {
 		want  string
 	}{
 		{"ds_ping_method and ds_ping_from", ProbingConfig{Method: "INFO", From: "sip:pinger@example.com"},
-			Entry{SetID: 1, URI: direct.uri(), Flags: FlagProbing}, direct,
-			"INFO sip:pinger@example.com " + direct.uri()},
+			Entry{SetID: 1, URI: direct.URI(), Flags: FlagProbing}, direct,
+			"INFO sip:pinger@example.com " + direct.URI()},
 		{"attr ping_from overrides ds_ping_from", ProbingConfig{From: "sip:pinger@example.com"},
-			Entry{SetID: 1, URI: direct.uri(), Flags: FlagProbing, Attrs: "ping_from=sip:attr@example.org", HasAttrs: true}, direct,
-			"OPTIONS sip:attr@example.org " + direct.uri()},
+			Entry{SetID: 1, URI: direct.URI(), Flags: FlagProbing, Attrs: "ping_from=sip:attr@example.org", HasAttrs: true}, direct,
+			"OPTIONS sip:attr@example.org " + direct.URI()},
 		{"attr obproxy is the next hop, R-URI/To unchanged", ProbingConfig{},
-			Entry{SetID: 1, URI: "sip:192.0.2.1:5999", Flags: FlagProbing, Attrs: "obproxy=" + proxy.uri(), HasAttrs: true}, proxy,
+			Entry{SetID: 1, URI: "sip:192.0.2.1:5999", Flags: FlagProbing, Attrs: "obproxy=" + proxy.URI(), HasAttrs: true}, proxy,
 			"OPTIONS sip:dispatcher@localhost sip:192.0.2.1:5999"},
-		{"outbound_proxy is the next hop", ProbingConfig{OutboundProxy: proxy.uri()},
+		{"outbound_proxy is the next hop", ProbingConfig{OutboundProxy: proxy.URI()},
 			Entry{SetID: 1, URI: "sip:192.0.2.2:5999", Flags: FlagProbing}, proxy,
 			"OPTIONS sip:dispatcher@localhost sip:192.0.2.2:5999"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.cfg.Probing = Probing{Mode: 3, ProbingThreshold: 1, InactiveThreshold: 1}
 			runProber(t, c.cfg, c.entry)
-			waitFor(t, c.want, func() bool { return c.at.last() == c.want })
+			waitFor(t, c.want, func() bool { return c.at.Last() == c.want })
 		})
 	}
 }

@@ -115,18 +115,12 @@ func (p *parser) value(depth int) (*node, error) {
 				return nil, err
 			}
 			n.kids = append(n.kids, k)
-			p.skip()
-			if p.i >= len(p.b) {
-				return nil, errParse
+			end, err := p.next(']')
+			if err != nil {
+				return nil, err
 			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case ']':
-				p.i++
+			if end {
 				return n, nil
-			default:
-				return nil, errParse
 			}
 		}
 	case c == '{':
@@ -157,18 +151,12 @@ func (p *parser) value(depth int) (*node, error) {
 			}
 			k.name = name
 			n.kids = append(n.kids, k)
-			p.skip()
-			if p.i >= len(p.b) {
-				return nil, errParse
+			end, err := p.next('}')
+			if err != nil {
+				return nil, err
 			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case '}':
-				p.i++
+			if end {
 				return n, nil
-			default:
-				return nil, errParse
 			}
 		}
 	}
@@ -339,4 +327,23 @@ func asciiEqualFold(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// next consumes the separator after a member or element: a comma (false)
+// or the closing byte of the object or array (true); anything else is a
+// parse error.
+func (p *parser) next(closing byte) (bool, error) {
+	p.skip()
+	if p.i >= len(p.b) {
+		return false, errParse
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closing:
+		p.i++
+		return true, nil
+	}
+	return false, errParse
 }

@@ -4,83 +4,37 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/kamsidecar/kamsidecar/dispatcher"
 	"github.com/kamsidecar/kamsidecar/history"
+	"github.com/kamsidecar/kamsidecar/internal/siptest"
 	"github.com/kamsidecar/kamsidecar/internal/testutil"
 	"github.com/kamsidecar/kamsidecar/keepalive"
 	"github.com/kamsidecar/kamsidecar/keepalive/probe"
 	"github.com/kamsidecar/kamsidecar/rpc"
 )
 
-var (
-	quietOnce sync.Once
-	quietLog  = slog.New(slog.NewTextHandler(io.Discard, nil))
-)
+var quietLog = siptest.Quiet
 
-// uas is a sipgo UAS on 127.0.0.1 UDP answering OPTIONS with code after
-// delay.
-type uas struct {
-	port  int
-	code  atomic.Int32
-	delay time.Duration
-}
+// uas is the shared test responder (internal/siptest).
+type uas = siptest.Responder
 
 func newUAS(t testing.TB, code int, delay time.Duration) *uas {
-	t.Helper()
-	quietOnce.Do(func() { sip.SetDefaultLogger(quietLog) })
-	u := &uas{delay: delay}
-	u.code.Store(int32(code))
-	ua, err := sipgo.NewUA(sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quietLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quietLog)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, _ := sipgo.NewServer(ua, sipgo.WithServerLogger(quietLog))
-	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		time.Sleep(u.delay)
-		_ = tx.Respond(sip.NewResponseFromRequest(req, int(u.code.Load()), "Test", nil))
-	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.port = pc.LocalAddr().(*net.UDPAddr).Port
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
-	t.Cleanup(func() { pc.Close(); ua.Close(); <-done })
-	return u
+	return siptest.NewResponder(t, code, siptest.WithDelay(delay), siptest.WithReason("Test"))
 }
 
-func (u *uas) uri() string { return "sip:127.0.0.1:" + strconv.Itoa(u.port) }
-
-func newPinger(t testing.TB) *probe.Prober {
-	t.Helper()
-	quietOnce.Do(func() { sip.SetDefaultLogger(quietLog) })
-	p, err := probe.New(context.Background(), probe.WithSockets(probe.Socket{Proto: "udp", Host: "127.0.0.1"}),
-		probe.WithLogger(quietLog), probe.WithTimeout(2*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
+func newPinger(t testing.TB) *probe.Prober { return siptest.NewPinger(t, 2*time.Second) }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -166,10 +120,10 @@ func TestScrapeRealProbing(t *testing.T) {
 	good := newUAS(t, 200, 20*time.Millisecond)
 	bad := newUAS(t, 503, 0)
 	sets, _, err := dispatcher.Build([]dispatcher.Entry{
-		{SetID: 1, URI: good.uri(), Flags: dispatcher.FlagProbing, Attrs: "duid=good", HasAttrs: true},
-		{SetID: 1, URI: bad.uri(), Flags: dispatcher.FlagProbing},
+		{SetID: 1, URI: good.URI(), Flags: dispatcher.FlagProbing, Attrs: "duid=good", HasAttrs: true},
+		{SetID: 1, URI: bad.URI(), Flags: dispatcher.FlagProbing},
 		// A password in the URI must not reach a label.
-		{SetID: 2, URI: "sip:alice:s3cret@127.0.0.1:" + strconv.Itoa(good.port), Flags: dispatcher.FlagProbing},
+		{SetID: 2, URI: "sip:alice:s3cret@127.0.0.1:" + strconv.Itoa(good.Port), Flags: dispatcher.FlagProbing},
 	}, dispatcher.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -186,10 +140,10 @@ func TestScrapeRealProbing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ka.AddDestination(good.uri(), "test"); err != nil {
+	if err := ka.AddDestination(good.URI(), "test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := ka.AddDestination(bad.uri(), "test"); err != nil {
+	if err := ka.AddDestination(bad.URI(), "test"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -210,16 +164,16 @@ func TestScrapeRealProbing(t *testing.T) {
 	srv := httptest.NewServer(m.Handler())
 	t.Cleanup(srv.Close)
 
-	goodL := map[string]string{"setid": "1", "uri": good.uri(), "duid": "good"}
-	badL := map[string]string{"setid": "1", "uri": bad.uri(), "duid": ""}
+	goodL := map[string]string{"setid": "1", "uri": good.URI(), "duid": "good"}
+	badL := map[string]string{"setid": "1", "uri": bad.URI(), "duid": ""}
 	var fams map[string]*dto.MetricFamily
 	var body []byte
 	waitFor(t, "three probes of each destination", func() bool {
 		body, fams = scrape(t, srv.URL)
 		n1, _ := value(fams, "kamsidecar_dispatcher_destination_probes_total", with2(goodL, "result", "ok"))
 		n2, _ := value(fams, "kamsidecar_dispatcher_destination_probes_total", with2(badL, "result", "5xx"))
-		n3, _ := value(fams, "kamsidecar_keepalive_destination_probes_total", map[string]string{"uri": bad.uri(), "owner": "test", "result": "5xx"})
-		n4, _ := value(fams, "kamsidecar_keepalive_destination_probes_total", map[string]string{"uri": good.uri(), "owner": "test", "result": "ok"})
+		n3, _ := value(fams, "kamsidecar_keepalive_destination_probes_total", map[string]string{"uri": bad.URI(), "owner": "test", "result": "5xx"})
+		n4, _ := value(fams, "kamsidecar_keepalive_destination_probes_total", map[string]string{"uri": good.URI(), "owner": "test", "result": "ok"})
 		return n1 >= 3 && n2 >= 3 && n3 >= 3 && n4 >= 3
 	})
 
@@ -234,8 +188,8 @@ func TestScrapeRealProbing(t *testing.T) {
 	check("kamsidecar_dispatcher_destination_up", badL, 0)
 	check("kamsidecar_dispatcher_destination_state_flags", goodL, dispatcher.FlagProbing)
 	check("kamsidecar_dispatcher_destination_state_flags", badL, dispatcher.FlagProbing|dispatcher.FlagInactive)
-	check("kamsidecar_keepalive_destination_state", map[string]string{"uri": good.uri(), "owner": "test"}, 1)
-	check("kamsidecar_keepalive_destination_state", map[string]string{"uri": bad.uri(), "owner": "test"}, 2)
+	check("kamsidecar_keepalive_destination_state", map[string]string{"uri": good.URI(), "owner": "test"}, 1)
+	check("kamsidecar_keepalive_destination_state", map[string]string{"uri": bad.URI(), "owner": "test"}, 2)
 	check("kamsidecar_dispatcher_destinations", nil, 3)
 	check("kamsidecar_keepalive_destinations", nil, 2)
 	check("kamsidecar_build_info", map[string]string{"version": "v0.0.0-test"}, 1)
@@ -249,7 +203,7 @@ func TestScrapeRealProbing(t *testing.T) {
 		if !ok || v < 0.015 || v > 1 {
 			t.Errorf("latency %s of the good destination = %v (present %v), want about 0.02", n, v, ok)
 		}
-		v, ok = value(fams, "kamsidecar_keepalive_destination_latency_"+n+"_seconds", map[string]string{"uri": good.uri(), "owner": "test"})
+		v, ok = value(fams, "kamsidecar_keepalive_destination_latency_"+n+"_seconds", map[string]string{"uri": good.URI(), "owner": "test"})
 		if !ok || v < 0.015 || v > 1 {
 			t.Errorf("keepalive latency %s = %v (present %v), want about 0.02", n, v, ok)
 		}
@@ -267,7 +221,7 @@ func TestScrapeRealProbing(t *testing.T) {
 	if bytes.Contains(body, []byte("s3cret")) {
 		t.Error("a password reached the metrics")
 	}
-	if _, ok := value(fams, "kamsidecar_dispatcher_destination_up", map[string]string{"setid": "2", "uri": "sip:alice@127.0.0.1:" + strconv.Itoa(good.port)}); !ok {
+	if _, ok := value(fams, "kamsidecar_dispatcher_destination_up", map[string]string{"setid": "2", "uri": "sip:alice@127.0.0.1:" + strconv.Itoa(good.Port)}); !ok {
 		t.Error("the destination with a password has no redacted series")
 	}
 
@@ -284,7 +238,7 @@ func TestScrapeRealProbing(t *testing.T) {
 		reg.Run(c)
 		return c
 	}
-	c := call(history.MethodDispatcherHistory, 1, bad.uri())
+	c := call(history.MethodDispatcherHistory, 1, bad.URI())
 	if _, ok := c.LastFault(); ok || len(c.Values()) < 3 {
 		t.Fatalf("dispatcher history: %d values", len(c.Values()))
 	}
@@ -292,7 +246,7 @@ func TestScrapeRealProbing(t *testing.T) {
 	if got := fields(rec); got["code"] != "503" || got["class"] != "reply" || got["after"] != "IP" {
 		t.Errorf("last dispatcher record = %v", got)
 	}
-	c = call(history.MethodKeepaliveHistory, good.uri(), "test")
+	c = call(history.MethodKeepaliveHistory, good.URI(), "test")
 	if got := fields(c.Values()[0]); got["code"] != "200" || got["before"] != "unknown" || got["after"] != "up" {
 		t.Errorf("first keepalive record = %v", got)
 	}
@@ -310,7 +264,7 @@ func TestScrapeRealProbing(t *testing.T) {
 
 	// A destination removed from the snapshot loses its series, counters
 	// and history.
-	next, _, err := dispatcher.Build([]dispatcher.Entry{{SetID: 1, URI: good.uri(), Flags: dispatcher.FlagProbing}}, dispatcher.DefaultOptions())
+	next, _, err := dispatcher.Build([]dispatcher.Entry{{SetID: 1, URI: good.URI(), Flags: dispatcher.FlagProbing}}, dispatcher.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +276,7 @@ func TestScrapeRealProbing(t *testing.T) {
 	if _, ok := value(fams, "kamsidecar_dispatcher_destination_up", badL); ok {
 		t.Error("a removed destination still has series")
 	}
-	if hist.Get(history.DispatcherKey(1, bad.uri())) != nil {
+	if hist.Get(history.DispatcherKey(1, bad.URI())) != nil {
 		t.Error("a removed destination still has history")
 	}
 }

@@ -76,7 +76,7 @@ func rowStatus(dom, uri string) string {
 func TestBrowser(t *testing.T) {
 	bin := chromium(t)
 	r := newResponder(t, nil)
-	d := start(t, []dispatcher.Entry{{SetID: 1, URI: r.uri(), Flags: dispatcher.FlagProbing, Attrs: "duid=gw1", HasAttrs: true}})
+	d := start(t, []dispatcher.Entry{{SetID: 1, URI: r.URI(), Flags: dispatcher.FlagProbing, Attrs: "duid=gw1", HasAttrs: true}})
 	d.recordDispatcher(t)
 	waitFor(t, "a first successful probe", func() bool {
 		return d.store.Sets().At(0).At(0).State().Latency().Count > 0
@@ -86,17 +86,17 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(dom, `<table class="set" data-setid="1">`) {
 		t.Fatalf("no table of set 1 in the page:\n%s", tail(dom, 3000))
 	}
-	if got := rowStatus(dom, r.uri()); got != "active" {
-		t.Fatalf("row of %s shows %q, want active:\n%s", r.uri(), got, tail(dom, 3000))
+	if got := rowStatus(dom, r.URI()); got != "active" {
+		t.Fatalf("row of %s shows %q, want active:\n%s", r.URI(), got, tail(dom, 3000))
 	}
 
-	r.stop()
+	r.Stop()
 	waitFor(t, "the Prober to mark the destination inactive", func() bool {
 		return d.store.Sets().At(0).At(0).State().Flags()&dispatcher.FlagInactive != 0
 	})
 	dom = headless(t, bin, d.url+"?live=0", "--virtual-time-budget=5000", "--dump-dom")
-	if got := rowStatus(dom, r.uri()); got != "inactive" {
-		t.Fatalf("row of %s shows %q, want inactive:\n%s", r.uri(), got, tail(dom, 3000))
+	if got := rowStatus(dom, r.URI()); got != "inactive" {
+		t.Fatalf("row of %s shows %q, want inactive:\n%s", r.URI(), got, tail(dom, 3000))
 	}
 	if !strings.Contains(dom, "gw1") {
 		t.Errorf("duid gw1 not shown")
@@ -116,10 +116,10 @@ func TestScreenshot(t *testing.T) {
 	jitter := func() time.Duration { n++; return time.Duration(2+(n*7)%13) * time.Millisecond }
 	a, b, c := newResponder(t, jitter), newResponder(t, nil), newResponder(t, nil)
 	d := start(t, []dispatcher.Entry{
-		{SetID: 1, URI: a.uri(), Flags: dispatcher.FlagProbing, Priority: 10, Attrs: "duid=carrier-a", HasAttrs: true},
-		{SetID: 1, URI: b.uri(), Flags: dispatcher.FlagProbing, Priority: 5, Attrs: "duid=carrier-b", HasAttrs: true},
-		{SetID: 2, URI: c.uri(), Flags: dispatcher.FlagProbing, Attrs: "duid=backup", HasAttrs: true},
-	}, a.uri(), c.uri())
+		{SetID: 1, URI: a.URI(), Flags: dispatcher.FlagProbing, Priority: 10, Attrs: "duid=carrier-a", HasAttrs: true},
+		{SetID: 1, URI: b.URI(), Flags: dispatcher.FlagProbing, Priority: 5, Attrs: "duid=carrier-b", HasAttrs: true},
+		{SetID: 2, URI: c.URI(), Flags: dispatcher.FlagProbing, Attrs: "duid=backup", HasAttrs: true},
+	}, a.URI(), c.URI())
 	// The dispatcher history from real OPTIONS probes of each destination.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -129,7 +129,7 @@ func TestScreenshot(t *testing.T) {
 			for _, s := range []struct {
 				set int
 				uri string
-			}{{1, a.uri()}, {1, b.uri()}, {2, c.uri()}} {
+			}{{1, a.URI()}, {1, b.URI()}, {2, c.URI()}} {
 				tg, err := probe.NewTarget(s.uri)
 				if err != nil {
 					continue
@@ -141,7 +141,7 @@ func TestScreenshot(t *testing.T) {
 					Code: res.Code, Reason: res.Reason, Class: res.Class.String(), RTT: res.RTT})
 			}
 			if i == 25 {
-				c.stop()
+				c.Stop()
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

@@ -3,88 +3,35 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 
 	"github.com/kamsidecar/kamsidecar/dispatcher"
 	"github.com/kamsidecar/kamsidecar/events"
 	"github.com/kamsidecar/kamsidecar/history"
+	"github.com/kamsidecar/kamsidecar/internal/siptest"
 	"github.com/kamsidecar/kamsidecar/keepalive"
 	"github.com/kamsidecar/kamsidecar/keepalive/probe"
 )
 
-var (
-	quietOnce sync.Once
-	quietLog  = slog.New(slog.NewTextHandler(io.Discard, nil))
-)
+var quietLog = siptest.Quiet
 
-// responder is a sipgo UAS on 127.0.0.1 UDP answering OPTIONS 200 after
-// delay; stop kills it (the port then answers ICMP unreachable).
-type responder struct {
-	port int
-	stop func()
-	// code is the answer (200 unless set).
-	code atomic.Int32
-	// hits counts the OPTIONS received.
-	hits atomic.Int64
-}
+// responder is the shared test responder (internal/siptest), answering
+// 200 after delay (nil: at once).
+type responder = siptest.Responder
 
 func newResponder(t *testing.T, delay func() time.Duration) *responder {
-	t.Helper()
-	quietOnce.Do(func() { sip.SetDefaultLogger(quietLog) })
-	ua, err := sipgo.NewUA(sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quietLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quietLog)))
-	if err != nil {
-		t.Fatal(err)
+	if delay == nil {
+		return siptest.NewResponder(t, 200)
 	}
-	srv, _ := sipgo.NewServer(ua, sipgo.WithServerLogger(quietLog))
-	r := &responder{}
-	r.code.Store(200)
-	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		if delay != nil {
-			time.Sleep(delay())
-		}
-		r.hits.Add(1)
-		c := int(r.code.Load())
-		_ = tx.Respond(sip.NewResponseFromRequest(req, c, http.StatusText(c), nil))
-	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.port = pc.LocalAddr().(*net.UDPAddr).Port
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.ServeUDP(pc) }()
-	var once sync.Once
-	r.stop = func() { once.Do(func() { pc.Close(); ua.Close(); <-done }) }
-	t.Cleanup(r.stop)
-	return r
+	return siptest.NewResponder(t, 200, siptest.WithDelayFunc(delay))
 }
-
-func (r *responder) uri() string { return "sip:127.0.0.1:" + strconv.Itoa(r.port) }
 
 // newPinger opens a probe.Prober on a free UDP port of 127.0.0.1.
-func newPinger(t *testing.T) *probe.Prober {
-	t.Helper()
-	quietOnce.Do(func() { sip.SetDefaultLogger(quietLog) })
-	p, err := probe.New(context.Background(), probe.WithSockets(probe.Socket{Proto: "udp", Host: "127.0.0.1"}),
-		probe.WithLogger(quietLog), probe.WithTimeout(2*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
+func newPinger(t *testing.T) *probe.Prober { return siptest.NewPinger(t, 2*time.Second) }
 
 // daemon is the part of kamsidecar the status page reads: a dispatcher
 // Store and Prober, a keepalive Module, a history Store filled from their

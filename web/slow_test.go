@@ -38,8 +38,8 @@ func TestSlowWebhook(t *testing.T) {
 	defer close(release)
 
 	flap, steady := newResponder(t, nil), newResponder(t, nil)
-	d := start(t, []dispatcher.Entry{{SetID: 1, URI: flap.uri(), Flags: dispatcher.FlagProbing},
-		{SetID: 2, URI: steady.uri(), Flags: dispatcher.FlagProbing}})
+	d := start(t, []dispatcher.Entry{{SetID: 1, URI: flap.URI(), Flags: dispatcher.FlagProbing},
+		{SetID: 2, URI: steady.URI(), Flags: dispatcher.FlagProbing}})
 	wh, err := webhook.New(webhook.Options{URLs: []string{rcv.URL}, QueueSize: 2, Workers: 1, Timeout: time.Minute,
 		Logger: quietLog})
 	if err != nil {
@@ -51,15 +51,15 @@ func TestSlowWebhook(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	d.hub.AddSink("webhook", wh)
 
-	counted := func() int64 { return steady.hits.Load() }
+	counted := func() int64 { return steady.Hits() }
 	before, published := counted(), d.hub.Published()
 	const span = 3 * time.Second
 	end := time.Now().Add(span)
 	for time.Now().Before(end) {
-		if flap.code.Load() == 200 {
-			flap.code.Store(404)
+		if flap.Code() == 200 {
+			flap.SetCode(404)
 		} else {
-			flap.code.Store(200)
+			flap.SetCode(200)
 		}
 		time.Sleep(150 * time.Millisecond)
 	}
