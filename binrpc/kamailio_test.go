@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,9 +20,7 @@ import (
 // socket and a TCP port, and stops its process group when the test ends.
 func startKamailio(t *testing.T, dir string) (sock string, tcpAddr string) {
 	t.Helper()
-	bin := "/usr/sbin/kamailio"
-	_, err := os.Stat(bin)
-	testutil.Need(t, err == nil, "kamailio is not installed at "+bin)
+	testutil.LookPath(t, "kamailio")
 	sip, ctlPort := testutil.FreePort(t), testutil.FreePort(t)
 	for ctlPort == sip {
 		ctlPort = testutil.FreePort(t)
@@ -53,27 +49,8 @@ request_route { drop; }
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs testutil.SyncBuffer
-	cmd := exec.Command(bin, "-f", cfgPath, "-DD", "-E", "-Y", dir, "-w", dir)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan struct{})
-	go func() { cmd.Wait(); close(waited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-waited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-waited
-		}
-		if t.Failed() {
-			t.Logf("kamailio log:\n%s", logs.String())
-		}
-	})
+	k := testutil.StartKamailio(t, dir, nil, "-f", cfgPath, "-DD", "-E", "-Y", dir, "-w", dir)
+	waited, logs := k.Done, k.Log
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		cl, err := Dial(context.Background(), sock)

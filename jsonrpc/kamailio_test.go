@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,14 +54,8 @@ type kamailioTarget struct {
 }
 
 func startKamailio(t *testing.T, dir string) kamailioTarget {
-	bin, err := exec.LookPath("kamailio")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/kamailio"); serr == nil {
-			bin, err = "/usr/sbin/kamailio", nil
-		}
-	}
-	testutil.Need(t, err == nil, "kamailio is not installed")
-	_, err = os.Stat(filepath.Join(testutil.KamailioModules, "jsonrpcs.so"))
+	testutil.LookPath(t, "kamailio")
+	_, err := os.Stat(filepath.Join(testutil.KamailioModules, "jsonrpcs.so"))
 	testutil.Need(t, err == nil, "kamailio modules are not installed")
 	port := testutil.FreePort(t)
 	kt := kamailioTarget{http: fmt.Sprintf("127.0.0.1:%d", port), fifo: filepath.Join(dir, "k.fifo"), dgram: filepath.Join(dir, "k.sock")}
@@ -75,24 +67,8 @@ func startKamailio(t *testing.T, dir string) kamailioTarget {
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(kamailioCfg, port, testutil.KamailioModules, kt.fifo, kt.dgram, list)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var log testutil.SyncBuffer
-	cmd := exec.Command(bin, "-f", cfg, "-DD", "-E", "-Y", dir, "-w", dir)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
+	k := testutil.StartKamailio(t, dir, nil, "-f", cfg, "-DD", "-E", "-Y", dir, "-w", dir)
+	done, log := k.Done, k.Log
 	for i := 0; i < 100; i++ {
 		select {
 		case <-done:

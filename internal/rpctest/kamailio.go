@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -118,38 +116,14 @@ func (tg *Target) Defines() []string {
 // Missing kamailio is a skip, or a failure in CI.
 func StartKamailio(t testing.TB, tg *Target) {
 	t.Helper()
-	bin := testutil.LookPath(t, "kamailio")
 	args := []string{"-f", CfgPath(), "-Y", tg.Dir, "-w", tg.Dir, "-DD", "-E",
 		"-L", testutil.KamailioModules}
 	for _, d := range tg.Defines() {
 		args = append(args, "-A", d)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = testutil.RepoRoot()
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var log testutil.SyncBuffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	tg.Pid = cmd.Process.Pid
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		// children may outlive the main process briefly
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		if t.Failed() {
-			t.Logf("kamailio log:\n%s", log.String())
-		}
-	})
+	k := testutil.StartKamailio(t, testutil.RepoRoot(), []string{"TZ=UTC"}, args...)
+	tg.Pid = k.Pid
+	done, log := k.Done, k.Log
 	if err := WaitReady(tg, 20*time.Second, done); err != nil {
 		t.Fatalf("kamailio not ready: %v\nlog:\n%s", err, log.String())
 	}
