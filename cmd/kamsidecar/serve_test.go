@@ -175,6 +175,15 @@ func TestServeDemo(t *testing.T) {
 			out := s.kamcmd(t, "dispatcher.list")
 			return strings.Contains(out, "FLAGS: AP") && strings.Contains(out, "FLAGS: IP")
 		})
+		// 6.0's dispatcher.oclist: the live state bits as an integer (the
+		// silent destination is inactive and probing, 1|8).
+		if out := s.kamcmd(t, "dispatcher.oclist", "1"); !strings.Contains(out, "\turi: sip:127.0.0.1:5098\n\tflags: 9\n\tpriority: 5\n\tocrate: 0\n") ||
+			strings.Count(out, "\tgroup: 1\n") != 2 {
+			t.Errorf("dispatcher.oclist 1:\n%s", out)
+		}
+		if out := s.kamcmd(t, "dispatcher.oclist", "7"); out != "error: 404 - Destination Group Not Found\n" {
+			t.Errorf("dispatcher.oclist 7: %q", out)
+		}
 		waitFor(t, 20*time.Second, "keepalive up", func() bool {
 			return s.kamcmd(t, "keepalive.is_alive", fmt.Sprintf("sip:127.0.0.1:%d", s.sip)) == "1\n"
 		})

@@ -19,8 +19,8 @@ import (
 	"github.com/kamsidecar/kamsidecar/rpc"
 )
 
-// Method names, exactly as 5.6.3 registers them (spec §6). 6.0's
-// dispatcher.oclist is not registered: 5.6.3 has no overload control.
+// Method names, exactly as 5.6.3 registers them (spec §6); 6.0's
+// dispatcher.oclist is MethodOCList.
 const (
 	MethodList         = "dispatcher.list"
 	MethodReload       = "dispatcher.reload"
@@ -113,7 +113,8 @@ type Dispatcher struct {
 }
 
 // Register adds the eight 5.6.3 dispatcher methods to reg, with their
-// help texts and without the RET_ARRAY flag (spec §6, §6.11).
+// help texts and without the RET_ARRAY flag (spec §6, §6.11), and 6.0's
+// dispatcher.oclist, which has it (spec §6.10).
 func Register(reg *rpc.Registry, d *Dispatcher) error {
 	if reg == nil || d == nil || d.Store == nil {
 		return errors.New("dsrpc: nil registry, dispatcher or store")
@@ -127,6 +128,7 @@ func Register(reg *rpc.Registry, d *Dispatcher) error {
 		rpc.Method{Name: MethodAdd, Help: HelpAdd, Handler: d.add},
 		rpc.Method{Name: MethodRemove, Help: HelpRemove, Handler: d.remove},
 		rpc.Method{Name: MethodHash, Help: HelpHash, Handler: d.hash},
+		rpc.Method{Name: MethodOCList, Help: HelpOCList, Flags: rpc.RetArray, Handler: d.oclist},
 	)
 }
 

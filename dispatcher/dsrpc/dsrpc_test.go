@@ -155,8 +155,8 @@ const (
 	dest0 = `DEST={URI="sip:10.0.0.1:5060" FLAGS="AX" PRIORITY=0}`
 )
 
-// TestRegister: §6 the eight 5.6.3 names, §6.11 help texts, no RET_ARRAY,
-// no 6.0 oclist.
+// TestRegister: §6 the eight 5.6.3 names, §6.11 help texts, no RET_ARRAY;
+// 6.0's oclist with RET_ARRAY (§6.10).
 func TestRegister(t *testing.T) {
 	f := newFixture(t, exampleList, nil)
 	want := map[string]string{
@@ -166,7 +166,7 @@ func TestRegister(t *testing.T) {
 		"dispatcher.add":         "Add a destination address in memory", "dispatcher.remove": "Remove a destination address from memory",
 		"dispatcher.hash": "Compute the hash if the values",
 	}
-	n := 0
+	n := -1 // dispatcher.oclist, checked below
 	for _, name := range f.reg.Names() {
 		if strings.HasPrefix(name, "dispatcher.") {
 			n++
@@ -181,8 +181,8 @@ func TestRegister(t *testing.T) {
 			t.Errorf("%s: %+v", name, m)
 		}
 	}
-	if f.reg.Lookup("dispatcher.oclist") != nil {
-		t.Error("oclist registered")
+	if m := f.reg.Lookup("dispatcher.oclist"); m == nil || m.Flags != rpc.RetArray || m.Help != HelpOCList {
+		t.Errorf("dispatcher.oclist: %+v", m)
 	}
 	if err := Register(f.reg, f.d); err == nil {
 		t.Error("second registration accepted")
@@ -365,6 +365,52 @@ func TestHash(t *testing.T) {
 	c := f.call(t, MethodHash, 4, "bob", "server.com")
 	if v := c.Values()[0].C.Members[0].Value; v.Kind != rpc.KindUint || int32(uint32(v.I)) != -411503614 {
 		t.Errorf("hashid %+v", v)
+	}
+}
+
+// TestOCList: §6.10 one struct per destination of the group in list
+// order, the attrs clamped as 6.0 loads them (§2.4), the two faults.
+func TestOCList(t *testing.T) {
+	const list = `1 sip:10.0.0.1:5060 0 0
+1 sip:10.0.0.2:5060 8 5 ocmin=10;ocmax=80;ocrate=50
+2 sip:10.0.0.3:5060 0 0 ocmax=150;ocrate=120
+3 sip:10.0.0.4:5060 0 0 ocmin=90;ocmax=50;ocrate=70
+`
+	oc := func(group int, uri string, flags, prio, rate, lo, hi int) string {
+		return fmt.Sprintf("{group=%d uri=%q flags=%d priority=%d ocrate=u%d ocidx=u0 ocseq=u0 octime_sec=l0 octime_usec=l0 ocmin=u%d ocmax=u%d}",
+			group, uri, flags, prio, rate, lo, hi)
+	}
+	tests := []struct {
+		name string
+		args []any
+		want string
+	}{
+		// List order is reversed within a set (§2.5), as dispatcher.list.
+		{"group 1", []any{1}, oc(1, "sip:10.0.0.2:5060", 8, 5, 50, 10, 80) + " ; " + oc(1, "sip:10.0.0.1:5060", 0, 0, 0, 0, 100)},
+		{"ocmax over 100, ocrate over 100", []any{2}, oc(2, "sip:10.0.0.3:5060", 0, 0, 0, 0, 100)},
+		{"ocmin above ocmax", []any{3}, oc(3, "sip:10.0.0.4:5060", 0, 0, 50, 0, 50)},
+		{"no such group", []any{7}, "fault 404 Destination Group Not Found"},
+		{"no group", nil, "fault 500 Invalid Parameters"},
+		{"string group", []any{"1"}, "fault 500 Invalid Parameters"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, list, nil)
+			if got := result(f.call(t, MethodOCList, tc.args...)); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	// flags is the live state: a set_state shows in the next oclist.
+	f := newFixture(t, list, nil)
+	if got := result(f.call(t, MethodSetState, "d", 1, "sip:10.0.0.1:5060")); got != `"Ok. Dispatcher state updated."` {
+		t.Fatalf("set_state: %s", got)
+	}
+	if got := result(f.call(t, MethodOCList, 2)); got != oc(2, "sip:10.0.0.3:5060", 0, 0, 0, 0, 100) {
+		t.Errorf("after set_state: %s", got)
+	}
+	if got := result(f.call(t, MethodOCList, 1)); !strings.Contains(got, `uri="sip:10.0.0.1:5060" flags=4 `) {
+		t.Errorf("after set_state d: %s", got)
 	}
 }
 
