@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kamsidecar/kamsidecar/internal/unixfile"
 	"github.com/kamsidecar/kamsidecar/rpc"
 )
 
@@ -41,6 +42,7 @@ type Option func(*options)
 
 type options struct {
 	mode     fs.FileMode
+	uid, gid int
 	idle     time.Duration
 	maxConns int
 	autoconv bool
@@ -50,6 +52,12 @@ type options struct {
 // WithMode sets the permissions of the unix socket files the server
 // creates (ctl's mode modparam, default 0600; binrpc.md §1).
 func WithMode(m fs.FileMode) Option { return func(o *options) { o.mode = m } }
+
+// WithOwner gives the unix socket files to uid and gid (ctl's user and
+// group modparams, binrpc.md §1; -1 keeps the process's). The ownership is
+// set before the mode, and the file is owner-only until then (package
+// internal/unixfile).
+func WithOwner(uid, gid int) Option { return func(o *options) { o.uid, o.gid = uid, gid } }
 
 // WithIdleTimeout sets how long a stream connection may stay idle before
 // it is closed (default 120 s, binrpc.md §2).
@@ -121,7 +129,7 @@ type conn struct {
 // ctl.* methods (binrpc.md §8) on reg if they are not there yet.
 func NewServer(reg *rpc.Registry, opts ...Option) *Server {
 	s := &Server{reg: reg, conns: map[*conn]struct{}{}, done: make(chan struct{})}
-	s.o = options{mode: DefaultMode, idle: DefaultIdleTimeout, maxConns: DefaultMaxConns}
+	s.o = options{mode: DefaultMode, uid: -1, gid: -1, idle: DefaultIdleTimeout, maxConns: DefaultMaxConns}
 	for _, f := range opts {
 		f(&s.o)
 	}
@@ -154,22 +162,25 @@ func (s *Server) Listen(addr string) error {
 		if err := os.Remove(a.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("binrpc listen %s: %w", a, err)
 		}
-		if a.Transport == UnixStream {
-			ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: a.Path, Net: "unix"})
-			if err != nil {
-				return fmt.Errorf("binrpc listen %s: %w", a, err)
+		err := unixfile.Create(a.Path, s.o.mode, s.o.uid, s.o.gid, func() error {
+			if a.Transport == UnixStream {
+				ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: a.Path, Net: "unix"})
+				if err != nil {
+					return err
+				}
+				ul.SetUnlinkOnClose(false)
+				l.ln = ul
+			} else {
+				pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: a.Path, Net: "unixgram"})
+				if err != nil {
+					return err
+				}
+				l.pc = pc
 			}
-			ul.SetUnlinkOnClose(false)
-			l.ln = ul
-		} else {
-			pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: a.Path, Net: "unixgram"})
-			if err != nil {
-				return fmt.Errorf("binrpc listen %s: %w", a, err)
-			}
-			l.pc = pc
-		}
-		l.created = a.Path
-		if err := os.Chmod(a.Path, s.o.mode); err != nil {
+			l.created = a.Path
+			return nil
+		})
+		if err != nil {
 			l.close()
 			return fmt.Errorf("binrpc listen %s: %w", a, err)
 		}

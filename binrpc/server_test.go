@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -517,6 +518,18 @@ func TestSocketFiles(t *testing.T) {
 	s2 := NewServer(testRegistry(t), WithMode(0o660))
 	if err := s2.Listen(filepath.Join(dir, "ctl2")); err != nil {
 		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 { // ctl's user and group (binrpc.md §1)
+		s3 := NewServer(testRegistry(t), WithMode(0o640), WithOwner(4321, 8765))
+		p := filepath.Join(dir, "ctl3")
+		if err := s3.Listen("unixd:" + p); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != 0o640 || fi.Sys().(*syscall.Stat_t).Uid != 4321 || fi.Sys().(*syscall.Stat_t).Gid != 8765 {
+			t.Errorf("%s: %v %+v %v", p, fi.Mode(), fi.Sys(), err)
+		}
+		s3.Close()
 	}
 	for p, mode := range map[string]os.FileMode{sock: 0o600, dsock: 0o600, filepath.Join(dir, "ctl2"): 0o660} {
 		fi, err := os.Stat(p)

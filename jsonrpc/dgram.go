@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/kamsidecar/kamsidecar/internal/unixfile"
 )
 
 // dgramListener answers JSON-RPC requests on a unix or UDP datagram socket
@@ -27,9 +29,9 @@ type dgramListener struct {
 
 // listenDgram opens the datagram socket addr, dgram_socket's syntax
 // (jsonrpc.md §7): "udp:host:port" (also "udp:[v6]:port") or a unix socket
-// path, which is replaced if it exists, gets mode 0600 and is removed on
-// Close.
-func (s *Server) listenDgram(addr string) (*dgramListener, error) {
+// path, which is replaced if it exists, gets p's mode (0 means 0600) and
+// owner and is removed on Close.
+func (s *Server) listenDgram(addr string, p filePerm) (*dgramListener, error) {
 	l := &dgramListener{s: s, done: make(chan struct{})}
 	if hp, ok := strings.CutPrefix(addr, "udp:"); ok {
 		c, err := net.ListenPacket("udp", hp)
@@ -41,14 +43,18 @@ func (s *Server) listenDgram(addr string) (*dgramListener, error) {
 		if err := os.Remove(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("jsonrpc dgram: remove old %s: %w", addr, err)
 		}
-		c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+		var c *net.UnixConn
+		err := unixfile.Create(addr, p.mode, p.uid, p.gid, func() error {
+			var err error
+			c, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+			return err
+		})
 		if err != nil {
+			if c != nil {
+				c.Close()
+				os.Remove(addr)
+			}
 			return nil, fmt.Errorf("jsonrpc dgram listen %s: %w", addr, err)
-		}
-		if err := os.Chmod(addr, 0o600); err != nil {
-			c.Close()
-			os.Remove(addr)
-			return nil, fmt.Errorf("jsonrpc dgram chmod %s: %w", addr, err)
 		}
 		l.conn, l.path = c, addr
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/kamsidecar/kamsidecar/internal/unixfile"
 )
 
 // framer splits a FIFO byte stream into JSON documents by counting braces
@@ -130,22 +132,26 @@ type fifoListener struct {
 }
 
 // listenFIFO creates the request FIFO at path (an existing file there is
-// replaced) with mode (0 means 0600) and opens it for reading with a
-// writer of its own, so that it never sees end of file (jsonrpc.md §6.1).
-// Close removes it.
-func (s *Server) listenFIFO(path string, mode os.FileMode) (*fifoListener, error) {
-	if mode == 0 {
-		mode = 0o600
-	}
+// replaced) with p's mode (0 means 0600) and owner, and opens it for
+// reading with a writer of its own, so that it never sees end of file
+// (jsonrpc.md §6.1). Close removes it.
+func (s *Server) listenFIFO(path string, p filePerm) (*fifoListener, error) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("jsonrpc fifo: remove old %s: %w", path, err)
 	}
-	if err := syscall.Mkfifo(path, uint32(mode.Perm())); err != nil {
-		return nil, fmt.Errorf("jsonrpc fifo: mkfifo %s: %w", path, err)
-	}
-	if err := os.Chmod(path, mode.Perm()); err != nil {
-		os.Remove(path)
-		return nil, fmt.Errorf("jsonrpc fifo: chmod %s: %w", path, err)
+	created := false
+	err := unixfile.Create(path, p.mode, p.uid, p.gid, func() error {
+		if err := syscall.Mkfifo(path, 0o600); err != nil {
+			return err
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		if created {
+			os.Remove(path)
+		}
+		return nil, fmt.Errorf("jsonrpc fifo %s: %w", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {

@@ -180,20 +180,50 @@ func (s *Server) Close() error {
 	return first
 }
 
+// FileOption sets how ListenFIFO and ListenDgram create their file in the
+// file system (jsonrpcs's fifo_mode/fifo_user/fifo_group and
+// dgram_mode/dgram_user/dgram_group, jsonrpc.md §2).
+type FileOption func(*filePerm)
+
+type filePerm struct {
+	mode     os.FileMode
+	uid, gid int
+}
+
+// WithFileMode sets the permission bits (0 means 0600, the default).
+func WithFileMode(m os.FileMode) FileOption { return func(p *filePerm) { p.mode = m } }
+
+// WithFileOwner gives the file to uid and gid (-1 keeps the process's,
+// the default). The ownership is set before the mode; until then the file
+// is owner-only (package internal/unixfile).
+func WithFileOwner(uid, gid int) FileOption {
+	return func(p *filePerm) { p.uid, p.gid = uid, gid }
+}
+
+func newFilePerm(opts []FileOption) filePerm {
+	p := filePerm{uid: -1, gid: -1}
+	for _, o := range opts {
+		o(&p)
+	}
+	return p
+}
+
 // ListenFIFO creates the request FIFO at path (fifo_name, jsonrpc.md §2,
-// §6.1) with mode (0 means 0600), replacing an existing file; Serve answers
-// it and Close removes it. Replies go to the reply directory plus the
-// request's reply_name (§6.2).
-func (s *Server) ListenFIFO(path string, mode os.FileMode) error {
-	_, err := s.listenFIFO(path, mode)
+// §6.1) with mode (0 means 0600) and opts, replacing an existing file;
+// Serve answers it and Close removes it. Replies go to the reply directory
+// plus the request's reply_name (§6.2).
+func (s *Server) ListenFIFO(path string, mode os.FileMode, opts ...FileOption) error {
+	p := newFilePerm(opts)
+	p.mode = mode
+	_, err := s.listenFIFO(path, p)
 	return err
 }
 
 // ListenDgram opens a datagram socket (dgram_socket, jsonrpc.md §2, §7): a
-// unix socket path (mode 0600, replaced if it exists, removed by Close) or
-// "udp:host:port"; Serve answers it.
-func (s *Server) ListenDgram(addr string) error {
-	_, err := s.listenDgram(addr)
+// unix socket path (mode 0600 unless opts say otherwise, replaced if it
+// exists, removed by Close) or "udp:host:port"; Serve answers it.
+func (s *Server) ListenDgram(addr string, opts ...FileOption) error {
+	_, err := s.listenDgram(addr, newFilePerm(opts))
 	return err
 }
 

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -175,7 +176,7 @@ func TestHTTPLimits(t *testing.T) {
 }
 
 func startFIFO(t testing.TB, s *Server, path string) *fifoListener {
-	l, err := s.listenFIFO(path, 0)
+	l, err := s.listenFIFO(path, newFilePerm(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +296,7 @@ func TestKamctl(t *testing.T) {
 }
 
 func startDgram(t testing.TB, s *Server, addr string) *dgramListener {
-	l, err := s.listenDgram(addr)
+	l, err := s.listenDgram(addr, newFilePerm(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,11 +347,25 @@ func TestServeContext(t *testing.T) {
 	dir := shortTemp(t)
 	s := NewServer(testRegistry(t), WithPretty(false), WithReplyDir(dir+"/"))
 	fifo, sock := filepath.Join(dir, "f"), filepath.Join(dir, "d")
-	if err := s.ListenFIFO(fifo, 0o640); err != nil {
+	// fifo_user/fifo_group and dgram_user/dgram_group (jsonrpc.md §2).
+	uid, gid := -1, -1
+	if os.Geteuid() == 0 {
+		uid, gid = 4321, 8765
+	}
+	if err := s.ListenFIFO(fifo, 0o640, WithFileOwner(uid, gid)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ListenDgram(sock); err != nil {
+	if err := s.ListenDgram(sock, WithFileMode(0o660), WithFileOwner(uid, gid)); err != nil {
 		t.Fatal(err)
+	}
+	for p, mode := range map[string]os.FileMode{fifo: 0o640, sock: 0o660} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm() != mode {
+			t.Fatalf("%s: %v %v", p, st, err)
+		}
+		if sys := st.Sys().(*syscall.Stat_t); uid >= 0 && (int(sys.Uid) != uid || int(sys.Gid) != gid) {
+			t.Errorf("%s owner %d:%d", p, sys.Uid, sys.Gid)
+		}
 	}
 	if err := s.ListenDgram("udp:127.0.0.1:0"); err != nil {
 		t.Fatal(err)

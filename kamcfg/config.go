@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -258,6 +259,18 @@ func (c *Config) CoreValue(names ...string) (Value, bool) {
 		}
 	}
 	return v, found
+}
+
+// ModParamWritten reports whether a modparam (or modparamx) statement set
+// param of the loaded module named module, so that a caller can tell a
+// written value from Kamailio's default in Settings.
+func (c *Config) ModParamWritten(module, param string) bool {
+	for _, mp := range c.ModParams {
+		if mp.Param == param && slices.Contains(mp.Modules, module) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchModules returns the loaded modules that a modparam module argument

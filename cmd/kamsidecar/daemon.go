@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kamsidecar/kamsidecar/internal/unixfile"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -411,7 +413,11 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 		ctlAddrs = []string{defaultCtl(f.rundir)}
 	}
 
-	d.bin = binrpc.NewServer(d.reg)
+	perms, err := socketPerms(f.listenFromCfg, cfg)
+	if err != nil {
+		return err
+	}
+	d.bin = binrpc.NewServer(d.reg, binrpc.WithMode(perms.ctl.mode), binrpc.WithOwner(perms.ctl.uid, perms.ctl.gid))
 	d.closers = append(d.closers, d.bin.Close)
 	for _, a := range ctlAddrs {
 		if err := d.bin.Listen(a); err != nil {
@@ -426,13 +432,13 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 	d.js = jsonrpc.NewServer(d.reg, jsonrpc.WithPretty(pretty), jsonrpc.WithReplyDir(replyDir))
 	d.closers = append(d.closers, d.js.Close)
 	for _, p := range fifos {
-		if err := d.js.ListenFIFO(p, 0o600); err != nil {
+		if err := d.js.ListenFIFO(p, perms.fifo.mode, jsonrpc.WithFileOwner(perms.fifo.uid, perms.fifo.gid)); err != nil {
 			return fmt.Errorf("fifo %s: %w", p, err)
 		}
 		d.log.Info("JSON-RPC FIFO (kamctl rpc, RPCFIFOPATH) listening", "path", p)
 	}
 	for _, a := range dgrams {
-		if err := d.js.ListenDgram(strings.TrimPrefix(a, "unix:")); err != nil {
+		if err := d.js.ListenDgram(strings.TrimPrefix(a, "unix:"), jsonrpc.WithFileMode(perms.dgram.mode), jsonrpc.WithFileOwner(perms.dgram.uid, perms.dgram.gid)); err != nil {
 			return fmt.Errorf("dgram %s: %w", a, err)
 		}
 		d.log.Info("JSON-RPC datagram socket listening", "addr", a)
@@ -450,6 +456,59 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 		d.runners = append(d.runners, d.js.Serve)
 	}
 	return nil
+}
+
+// filePerm is the mode and owner of one RPC file (-1: the process's).
+type filePerm struct {
+	mode     fs.FileMode
+	uid, gid int
+}
+
+// rpcPerms are the modes and owners of the ctl sockets, the JSON-RPC FIFO
+// and the JSON-RPC unix datagram socket.
+type rpcPerms struct{ ctl, fifo, dgram filePerm }
+
+// socketPerms returns the files' modes and owners: 0600 and the process's
+// own by default (--ctl, --fifo, --dgram); with --listen-from-cfg, what
+// the cfg writes: ctl's mode, user and group (binrpc.md §1), jsonrpcs's
+// fifo_mode/fifo_user/fifo_group and dgram_mode/dgram_user/dgram_group
+// (jsonrpc.md §2). A mode the cfg does not write stays 0600 where
+// Kamailio's jsonrpcs default is 0660: kamsidecar does not open a file to
+// its group unless told to. An unknown user or group is an error, as it
+// stops Kamailio.
+func socketPerms(fromCfg bool, cfg *kamcfg.Config) (rpcPerms, error) {
+	own := filePerm{mode: 0o600, uid: -1, gid: -1}
+	p := rpcPerms{ctl: own, fifo: own, dgram: own}
+	if !fromCfg {
+		return p, nil
+	}
+	st := cfg.Settings
+	var err error
+	resolve := func(fp *filePerm, what, user, group string) {
+		if err != nil {
+			return
+		}
+		var e error
+		if fp.uid, fp.gid, e = unixfile.Owner(user, group); e != nil {
+			err = fmt.Errorf("%s: %w", what, e)
+		}
+	}
+	if st.CTL.Loaded {
+		if st.CTL.Mode != 0 {
+			p.ctl.mode = fs.FileMode(st.CTL.Mode).Perm()
+		}
+		resolve(&p.ctl, "ctl user/group", st.CTL.User, st.CTL.Group)
+	}
+	js := st.JSONRPC
+	if cfg.ModParamWritten("jsonrpcs", "fifo_mode") && js.FIFOMode != 0 {
+		p.fifo.mode = fs.FileMode(js.FIFOMode).Perm()
+	}
+	if cfg.ModParamWritten("jsonrpcs", "dgram_mode") && js.DgramMode != 0 {
+		p.dgram.mode = fs.FileMode(js.DgramMode).Perm()
+	}
+	resolve(&p.fifo, "jsonrpcs fifo_user/fifo_group", js.FIFOUser.String(), js.FIFOGroup.String())
+	resolve(&p.dgram, "jsonrpcs dgram_user/dgram_group", js.DgramUser.String(), js.DgramGroup.String())
+	return p, err
 }
 
 // rpcPrefix sends every path that starts with /RPC (also /RPC2, as the

@@ -1,0 +1,105 @@
+// Package unixfile creates the files of the RPC transports that live in the
+// file system (the ctl unix sockets, the JSON-RPC FIFO and unix datagram
+// socket) with the mode and owner the operator asked for, and with no
+// moment at which they are more open than that: ctl's mode/user/group
+// (shared/spec/binrpc.md §1) and jsonrpcs's fifo_* and dgram_* parameters
+// (shared/spec/jsonrpc.md §2).
+package unixfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+// DefaultMode is the mode of a file created with mode 0: owner read and
+// write only.
+const DefaultMode fs.FileMode = 0o600
+
+// umaskMu serialises the umask changes of Create (the umask is per
+// process).
+var umaskMu sync.Mutex
+
+// Create runs create, which makes the file at path (a bind of a unix
+// socket, a mkfifo), under the umask 0177, so that the new file is at most
+// readable and writable by its owner; it then gives the file to uid:gid
+// (-1 keeps the process's user or group) and only then sets mode (0 is
+// DefaultMode). Between the bind and the chmod nobody else can connect,
+// whatever the process's umask; a group is granted access only once the
+// file is that group's. On an error after create the caller removes the
+// file.
+func Create(path string, mode fs.FileMode, uid, gid int, create func() error) error {
+	if mode == 0 {
+		mode = DefaultMode
+	}
+	umaskMu.Lock()
+	old := syscall.Umask(0o177)
+	err := create()
+	syscall.Umask(old)
+	umaskMu.Unlock()
+	if err != nil {
+		return err
+	}
+	if uid >= 0 || gid >= 0 {
+		if err := os.Lchown(path, uid, gid); err != nil {
+			return fmt.Errorf("chown %s to %d:%d: %w", path, uid, gid, err)
+		}
+	}
+	if err := os.Chmod(path, mode.Perm()); err != nil {
+		return fmt.Errorf("chmod %s: %w", path, err)
+	}
+	return nil
+}
+
+// ErrUnknownOwner is wrapped by Owner's errors for a name that is not a
+// user or group of this system.
+var ErrUnknownOwner = errors.New("unknown user or group")
+
+// Owner resolves a user and a group as Kamailio's user/group parameters
+// take them: a name, or a number used as is; "" keeps the process's (-1).
+func Owner(userName, groupName string) (uid, gid int, err error) {
+	uid, gid = -1, -1
+	if userName != "" {
+		if uid, err = lookup(userName, func(n string) (string, error) {
+			u, err := user.Lookup(n)
+			if err != nil {
+				return "", err
+			}
+			return u.Uid, nil
+		}); err != nil {
+			return -1, -1, fmt.Errorf("user %q: %w", userName, err)
+		}
+	}
+	if groupName != "" {
+		if gid, err = lookup(groupName, func(n string) (string, error) {
+			g, err := user.LookupGroup(n)
+			if err != nil {
+				return "", err
+			}
+			return g.Gid, nil
+		}); err != nil {
+			return -1, -1, fmt.Errorf("group %q: %w", groupName, err)
+		}
+	}
+	return uid, gid, nil
+}
+
+// lookup returns a numeric id as is and resolves a name.
+func lookup(s string, byName func(string) (string, error)) (int, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 0 {
+			return -1, fmt.Errorf("%w: negative id", ErrUnknownOwner)
+		}
+		return n, nil
+	}
+	id, err := byName(s)
+	if err != nil {
+		return -1, fmt.Errorf("%w: %v", ErrUnknownOwner, err)
+	}
+	return strconv.Atoi(id)
+}
