@@ -22,6 +22,15 @@ import (
 // destinations, 1 client: see the commit message.
 type rawIO struct {
 	rc syscall.RawConn
+	// The state of the Read and of the Write in progress, and the
+	// functions given to rc, made once: a closure per call would be
+	// allocated on every request. Reads and writes may overlap; two
+	// reads or two writes may not.
+	rb, wb         []byte
+	rn, wn         int
+	rerrno, werrno syscall.Errno
+	readFn         func(fd uintptr) bool
+	writeFn        func(fd uintptr) bool
 }
 
 // newRawIO returns the raw reader and writer of c, or nil when c is not
@@ -35,67 +44,75 @@ func newRawIO(c net.Conn) *rawIO {
 	if err != nil {
 		return nil
 	}
-	return &rawIO{rc: rc}
+	r := &rawIO{rc: rc}
+	r.readFn, r.writeFn = r.read, r.write
+	return r
+}
+
+// read is one attempt of Read on fd: false when it must wait.
+func (r *rawIO) read(fd uintptr) bool {
+	for {
+		m, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&r.rb[0])), uintptr(len(r.rb)))
+		switch e {
+		case 0:
+			r.rn = int(m)
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		r.rerrno = e
+		return true
+	}
 }
 
 func (r *rawIO) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := r.rc.Read(func(fd uintptr) bool {
-		for {
-			m, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			switch e {
-			case 0:
-				n = int(m)
-				return true
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false
-			}
-			errno = e
-			return true
-		}
-	})
+	r.rb, r.rn, r.rerrno = p, 0, 0
+	err := r.rc.Read(r.readFn)
+	r.rb = nil
 	switch {
 	case err != nil:
 		return 0, err
-	case errno != 0:
-		return 0, os.NewSyscallError("read", errno)
-	case n == 0:
+	case r.rerrno != 0:
+		return 0, os.NewSyscallError("read", r.rerrno)
+	case r.rn == 0:
 		return 0, io.EOF
 	}
-	return n, nil
+	return r.rn, nil
+}
+
+// write is one attempt of Write on fd: false when it must wait.
+func (r *rawIO) write(fd uintptr) bool {
+	for r.wn < len(r.wb) {
+		m, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&r.wb[r.wn])), uintptr(len(r.wb)-r.wn))
+		switch e {
+		case 0:
+			r.wn += int(m)
+			continue
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		r.werrno = e
+		return true
+	}
+	return true
 }
 
 func (r *rawIO) Write(p []byte) (int, error) {
-	var n int
-	var errno syscall.Errno
-	err := r.rc.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			m, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n))
-			switch e {
-			case 0:
-				n += int(m)
-				continue
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false
-			}
-			errno = e
-			return true
-		}
-		return true
-	})
+	r.wb, r.wn, r.werrno = p, 0, 0
+	err := r.rc.Write(r.writeFn)
+	r.wb = nil
 	switch {
 	case err != nil:
-		return n, err
-	case errno != 0:
-		return n, os.NewSyscallError("write", errno)
+		return r.wn, err
+	case r.werrno != 0:
+		return r.wn, os.NewSyscallError("write", r.werrno)
 	}
-	return n, nil
+	return r.wn, nil
 }
