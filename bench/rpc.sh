@@ -8,6 +8,7 @@
 #   DUR=5s WARM=1s ROUNDS=5 RUNS=200 BASE_PORT=25060 bench/rpc.sh
 #   CHILDREN=2 TCP_CHILDREN=2 bench/rpc.sh   # Kamailio's children= settings
 #   KS_ENV="GOMAXPROCS=1" bench/rpc.sh       # environment of kamsidecar only
+#   SIZES=10 CLIENTS=1 KAMCMD=0 bench/rpc.sh  # only part of the run
 #
 # For each list size both servers run side by side (Kamailio: xhttp +
 # jsonrpcs on the cfg's tcp listen, ctl binrpc on a unix socket, -Y/-w a
@@ -39,6 +40,9 @@ BASE_PORT=${BASE_PORT:-25060}
 PING_INTERVAL=${PING_INTERVAL:-10}
 LIMIT=${LIMIT:-900} # seconds for the whole run
 KS_ENV=${KS_ENV:-}   # environment of kamsidecar only, e.g. KS_ENV="GOMAXPROCS=1"
+SIZES=${SIZES:-10 1000} # list sizes (destinations) to run
+CLIENTS=${CLIENTS:-1 8} # HTTP client counts to run
+KAMCMD=${KAMCMD:-1}     # 0: skip the kamcmd runs
 moddir=/usr/lib/x86_64-linux-gnu/kamailio/modules
 cfg=$PWD/bench/rpc/kamailio.cfg
 
@@ -167,14 +171,14 @@ bench_kamcmd() {
 }
 
 header
-for n in 10 1000; do
+for n in $SIZES; do
   start_servers "$n"
   shape=$("$load" shape -n "$n" "$kam_url" "$ks_url") || { echo "dispatcher.list replies do not match"; exit 1; }
   echo "  [$n destinations: both replies list $(kv dests "$shape") destinations; JSON $(sed -n 's/.*json=//p' <<<"$shape")]"
-  for c in 1 8; do
+  for c in $CLIENTS; do
     bench_http "$n" "$c"
   done
-  if [ "$n" = 10 ]; then
+  if [ "$n" = 10 ] && [ "$KAMCMD" != 0 ]; then
     bench_kamcmd core.version core.version # the outputs differ: each prints its own name and version
     bench_kamcmd "dispatcher.list 10 dst" dispatcher.list
   fi

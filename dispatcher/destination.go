@@ -181,6 +181,9 @@ func (s *State) SetFlags(bits int) {
 		old := s.flags.Load()
 		n := old&^StateMask | int64(bits&StateMask)
 		if s.flags.CompareAndSwap(old, n) {
+			if n != old {
+				changed()
+			}
 			return
 		}
 	}
@@ -224,6 +227,9 @@ func (s *State) transition(f func(flags, counter int) (int, int)) (int, int) {
 		n := old&^StateMask | int64(bits&StateMask)
 		if s.flags.CompareAndSwap(old, n) {
 			s.counter = counter
+			if n != old { // the counter is not shown
+				changed()
+			}
 			return int(old), int(n)
 		}
 	}
@@ -242,6 +248,7 @@ func (s *State) UpdateLatency(f func(Latency) Latency) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latency = f(s.latency)
+	changed()
 }
 
 // Set is one destination set (group): its id and its destinations in

@@ -25,6 +25,7 @@ func NewStore(s *Sets) *Store {
 		s = &Sets{}
 	}
 	st.cur.Store(s)
+	changed()
 	return st
 }
 
@@ -75,6 +76,7 @@ func (st *Store) Swap(next *Sets) int {
 	defer st.mu.Unlock()
 	n := Carry(st.cur.Load(), next)
 	st.cur.Store(next)
+	changed()
 	return n
 }
 

@@ -18,5 +18,6 @@ func (st *Store) Update(f func(cur *Sets) (*Sets, error)) error {
 		next = &Sets{}
 	}
 	st.cur.Store(next)
+	changed()
 	return nil
 }

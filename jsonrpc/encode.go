@@ -285,6 +285,12 @@ type reply struct {
 	retArray bool
 	fault    *rpc.Fault // already mapped by mapFault
 	id       id
+	// cached, when not nil, is the encoded result printed instead of
+	// values (rpc.ReplyCache).
+	cached []byte
+	// resultAt and resultEnd are set by appendReply: where the result's
+	// text starts and ends in the document (no fault).
+	resultAt, resultEnd int
 }
 
 // reservedFaults are the JSON-RPC codes whose text replaces the command's
@@ -363,7 +369,10 @@ func (e enc) appendReply(b []byte, r *reply) []byte {
 		b = e.object(b, ms, 2, 1)
 	} else {
 		b = sep(b, "result")
+		r.resultAt = len(b)
 		switch {
+		case r.cached != nil:
+			b = append(b, r.cached...)
 		case r.retArray:
 			b = e.container(b, &rpc.Container{Members: valueMembers(r.values)}, true, 1)
 		case len(r.values) == 0:
@@ -371,6 +380,7 @@ func (e enc) appendReply(b []byte, r *reply) []byte {
 		default:
 			b = e.value(b, &r.values[len(r.values)-1], 1)
 		}
+		r.resultEnd = len(b)
 	}
 	b = end(b, !r.id.present)
 	if r.id.present {

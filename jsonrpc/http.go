@@ -288,7 +288,14 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, h *handOff) (handed 
 			s.log.Error("jsonrpc: http connection panic", "panic", p)
 		}
 	}()
-	er := &errReader{r: c}
+	// The socket's reads and small writes skip the runtime's system call
+	// entry where they can (rawio_linux.go).
+	var rd io.Reader = c
+	var wr io.Writer = c
+	if r := newRawIO(c); r != nil {
+		rd, wr = r, r
+	}
+	er := &errReader{r: rd}
 	br := bufio.NewReaderSize(er, 4096)
 	out := make([]byte, 0, 1024)
 	// reply is the connection's reply buffer: it grows to the largest
@@ -393,7 +400,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, h *handOff) (handed 
 			_, err = bufs.WriteTo(c)
 		} else {
 			out = a.appendTo(out[:0])
-			_, err = c.Write(out)
+			_, err = wr.Write(out)
 		}
 		if err != nil || a.close {
 			return false

@@ -43,6 +43,9 @@ type Server struct {
 	idleTimeout  time.Duration
 	log          *slog.Logger
 	hints        sizeHints
+	// results are the encoded results of methods with a Version
+	// (rpc.Method.Version), for calls without parameters.
+	results rpc.ReplyCache
 
 	mu        sync.Mutex
 	listeners []listener

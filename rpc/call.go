@@ -147,6 +147,17 @@ func (r *Registry) SetObserver(o Observer) {
 	r.mu.Unlock()
 }
 
+// Observe tells the observer about a call answered without running its
+// handler (a ReplyCache hit), as Run does for the calls it runs.
+func (r *Registry) Observe(transport, method string, d time.Duration, fault int) {
+	r.mu.RLock()
+	o := r.observer
+	r.mu.RUnlock()
+	if o != nil {
+		o(transport, method, d, fault)
+	}
+}
+
 // Run runs c's handler. A panic in the handler does not take the server
 // down: it is logged and turned into fault 500 "internal server error", as
 // Kamailio answers a processing error.

@@ -23,6 +23,15 @@ type Method struct {
 	Help    string
 	Flags   int
 	Handler Handler
+	// Version, when set, declares that a call of the method without
+	// parameters builds the same reply (values or fault) as long as
+	// Version returns the same number, on any transport and whatever the
+	// call's context: every change of what that reply shows changes it
+	// before the change's caller is answered. A codec may then answer
+	// such a call with its encoding of an earlier reply (ReplyCache)
+	// instead of running Handler. Version must be cheap and must not
+	// block.
+	Version func() uint64
 }
 
 // ErrDuplicate is returned when a method name is registered twice; the

@@ -121,7 +121,9 @@ func Register(reg *rpc.Registry, d *Dispatcher) error {
 	}
 	return reg.Register(
 		rpc.Method{Name: MethodReload, Help: HelpReload, Handler: d.reload},
-		rpc.Method{Name: MethodList, Help: HelpList, Handler: d.list},
+		// What list shows changes only with dispatcher.Generation: its
+		// replies may be reused until it moves (rpc.Method.Version).
+		rpc.Method{Name: MethodList, Help: HelpList, Handler: d.list, Version: dispatcher.Generation},
 		rpc.Method{Name: MethodSetState, Help: HelpSetState, Handler: d.setState},
 		rpc.Method{Name: MethodSetDUIDState, Help: HelpSetDUIDState, Handler: d.setDUIDState},
 		rpc.Method{Name: MethodPingActive, Help: HelpPingActive, Handler: d.pingActiveRPC},
