@@ -8,6 +8,7 @@
 #   DUR=5s WARM=1s ROUNDS=5 RUNS=200 BASE_PORT=25060 bench/rpc.sh
 #   CHILDREN=2 TCP_CHILDREN=2 bench/rpc.sh   # Kamailio's children= settings
 #   KS_ENV="GOMAXPROCS=1" bench/rpc.sh       # environment of kamsidecar only
+#   PARTS=kamcmd RUNS=400 bench/rpc.sh       # only some parts: http, kamcmd, pss
 #
 # For each list size both servers run side by side (Kamailio: xhttp +
 # jsonrpcs on the cfg's tcp listen, ctl binrpc on a unix socket, -Y/-w a
@@ -39,6 +40,8 @@ BASE_PORT=${BASE_PORT:-25060}
 PING_INTERVAL=${PING_INTERVAL:-10}
 LIMIT=${LIMIT:-900} # seconds for the whole run
 KS_ENV=${KS_ENV:-}   # environment of kamsidecar only, e.g. KS_ENV="GOMAXPROCS=1"
+PARTS=${PARTS:-http kamcmd pss} # which measures to run
+part() { [[ " ${PARTS//,/ } " == *" $1 "* ]]; }
 moddir=/usr/lib/x86_64-linux-gnu/kamailio/modules
 cfg=$PWD/bench/rpc/kamailio.cfg
 
@@ -167,18 +170,22 @@ bench_kamcmd() {
 }
 
 header
-for n in 10 1000; do
+sizes=(10 1000)
+part http || part pss || sizes=(10)
+for n in "${sizes[@]}"; do
   start_servers "$n"
   shape=$("$load" shape -n "$n" "$kam_url" "$ks_url") || { echo "dispatcher.list replies do not match"; exit 1; }
   echo "  [$n destinations: both replies list $(kv dests "$shape") destinations; JSON $(sed -n 's/.*json=//p' <<<"$shape")]"
-  for c in 1 8; do
-    bench_http "$n" "$c"
-  done
-  if [ "$n" = 10 ]; then
+  if part http; then
+    for c in 1 8; do
+      bench_http "$n" "$c"
+    done
+  fi
+  if [ "$n" = 10 ] && part kamcmd; then
     bench_kamcmd core.version core.version # the outputs differ: each prints its own name and version
     bench_kamcmd "dispatcher.list 10 dst" dispatcher.list
   fi
-  if [ "$n" = 1000 ]; then
+  if [ "$n" = 1000 ] && part pss; then
     km=$("$load" pss -pgid "$kam_pg")
     sm=$("$load" pss -pgid "$ks_pg")
     row "PSS at 1000 dst, MiB" \
