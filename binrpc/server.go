@@ -90,6 +90,9 @@ type listener struct {
 	ln      net.Listener
 	pc      net.PacketConn
 	created string // unix socket file to remove on Close
+	// loop serves a unix stream listener on Linux (unixloop_linux.go);
+	// nil: acceptLoop does.
+	loop *unixLoop
 }
 
 // ListenerInfo describes one listener (ctl.listen, binrpc.md §8).
@@ -113,7 +116,7 @@ type ConnInfo struct {
 
 type conn struct {
 	id   uint64
-	c    net.Conn
+	c    net.Conn // nil for the connections of a unixLoop, which closes them
 	info ConnInfo
 }
 
@@ -201,10 +204,19 @@ func (s *Server) Listen(addr string) error {
 
 // start runs l's loop; s.mu is held.
 func (s *Server) start(ctx context.Context, l *listener) {
+	if l.addr.Transport == UnixStream && l.ln != nil {
+		if u, err := newUnixLoop(s, l); err == nil {
+			l.loop = u
+		} else if !errors.Is(err, errors.ErrUnsupported) {
+			s.o.log.Debug("binrpc: serving with acceptLoop", "listener", l.addr.String(), "err", err)
+		}
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if l.ln != nil {
+		if l.loop != nil {
+			l.loop.run(ctx)
+		} else if l.ln != nil {
 			s.acceptLoop(ctx, l)
 		} else {
 			s.dgramLoop(ctx, l)
@@ -214,6 +226,9 @@ func (s *Server) start(ctx context.Context, l *listener) {
 
 func (l *listener) close() error {
 	var err error
+	if l.loop != nil {
+		l.loop.close()
+	}
 	if l.ln != nil {
 		err = l.ln.Close()
 	}
@@ -290,7 +305,9 @@ func (s *Server) Close() error {
 			err = errors.Join(err, l.close())
 		}
 		for c := range s.conns {
-			c.c.Close()
+			if c.c != nil {
+				c.c.Close()
+			}
 		}
 		s.mu.Unlock()
 	})
@@ -411,7 +428,8 @@ func (s *Server) serveConn(ctx context.Context, cn *conn) {
 // processStream handles every complete packet at the start of buf,
 // passing each reply to emit, and returns how many bytes it used and
 // whether the connection must close (a bad or oversized packet, or a
-// write error; binrpc.md §2, §6, §7).
+// write error; binrpc.md §2, §6, §7). It stops after a reply emit
+// answers errStalled.
 func (s *Server) processStream(ctx context.Context, ci *ConnInfo, buf []byte, emit func([]byte) error) (int, bool) {
 	used := 0
 	for {
@@ -439,7 +457,9 @@ func (s *Server) processStream(ctx context.Context, ci *ConnInfo, buf []byte, em
 		used += int(total)
 		reply, bad := s.handle(ctx, ci, h, rest[hn:total])
 		if err := emit(reply); err != nil || bad {
-			return used, true
+			// errStalled (unixLoop): the reply is kept until the socket
+			// takes it; the next packets wait for it.
+			return used, bad || !errors.Is(err, errStalled)
 		}
 	}
 }
