@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -36,15 +37,22 @@ import (
 // would. Methods run on the loop's goroutine, one at a time (Kamailio's
 // ctl handler is one process too).
 type unixLoop struct {
-	s     *Server
-	l     *listener
-	lrc   syscall.RawConn // the listener's descriptor (Control only)
-	ep    *os.File        // the epoll instance, in the runtime's poller
-	eprc  syscall.RawConn
-	lfd   int32
-	conns map[int32]*uconn
-	armed time.Time // the epoll file's read deadline (zero: none)
-	evs   [64]syscall.EpollEvent
+	s      *Server
+	l      *listener
+	lrc    syscall.RawConn // the listener's descriptor (Control only)
+	ep     *os.File        // the epoll instance, in the runtime's poller
+	eprc   syscall.RawConn
+	lfd    int32
+	conns  map[int32]*uconn
+	armed  time.Time // the epoll file's read deadline (zero: none)
+	fatal  error     // epoll_pwait failed
+	repoll bool      // an EPOLL_CTL_MOD since the last epoll_pwait
+	evs    [64]syscall.EpollEvent
+
+	// mu orders the loop's deadlines and close's wake-up (a deadline in
+	// the past), so that the loop cannot undo the wake-up.
+	mu      sync.Mutex
+	stopped bool
 }
 
 type uconn struct {
@@ -56,6 +64,7 @@ type uconn struct {
 	closing bool // close once out is written
 	dead    bool // a write failed
 	pollOut bool // waiting for EPOLLOUT rather than EPOLLIN
+	added   bool // in the epoll instance
 }
 
 // errStalled is emit's answer when the reply did not fit the socket: it is
@@ -106,8 +115,44 @@ func newUnixLoop(s *Server, l *listener) (*unixLoop, error) {
 	return u, nil
 }
 
-// close wakes the loop and makes it end (Server.Close).
-func (u *unixLoop) close() error { return u.ep.Close() }
+// close wakes the loop, which ends as the server is closed (Server.Close
+// closes done first); the loop closes the epoll file and its connections.
+// It does not wait: it runs with s.mu held, which the loop may need.
+func (u *unixLoop) close() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.stopped = true
+	_ = u.ep.SetReadDeadline(time.Unix(1, 0))
+	return nil
+}
+
+func (u *unixLoop) setDeadline(t time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.stopped {
+		_ = u.ep.SetReadDeadline(t)
+	}
+}
+
+// watch puts c in the epoll instance, or changes what it waits for.
+func (u *unixLoop) watch(c *uconn) error {
+	op, ev := syscall.EPOLL_CTL_MOD, uint32(syscall.EPOLLIN|syscall.EPOLLRDHUP)
+	if !c.added {
+		op = syscall.EPOLL_CTL_ADD
+	}
+	if c.pollOut {
+		ev = syscall.EPOLLOUT
+	}
+	if err := u.ctl(op, c.fd, ev); err != nil {
+		return err
+	}
+	// A modified descriptor that epoll has on its ready list already
+	// (level-triggered: reported, then put back) does not wake the
+	// runtime's poller: poll looks again before it waits.
+	u.repoll = u.repoll || c.added
+	c.added = true
+	return nil
+}
 
 func (u *unixLoop) ctl(op int, fd int32, events uint32) error {
 	var errno syscall.Errno
@@ -134,23 +179,46 @@ func (u *unixLoop) run(ctx context.Context) {
 			return
 		default:
 		}
-		n := 0
-		err := u.eprc.Read(func(epfd uintptr) bool {
-			r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, epfd, uintptr(unsafe.Pointer(&u.evs[0])), uintptr(len(u.evs)), 0, 0, 0)
-			if e != 0 {
-				n = 0
-				return e != syscall.EAGAIN && e != syscall.EINTR
-			}
-			n = int(r)
-			return n > 0
-		})
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			u.sweep()
+		err := u.eprc.Read(func(epfd uintptr) bool { return u.poll(ctx, epfd) })
+		switch {
+		case u.fatal != nil:
+			u.s.o.log.Warn("binrpc epoll", "listener", u.l.addr.String(), "err", u.fatal)
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			u.sweep() // or close's wake-up: done is closed
+		case err != nil:
+			return
+		}
+	}
+}
+
+// poll answers the events of the epoll instance; false: wait for the
+// runtime's poller to see it readable. The events are handled here, under
+// the epoll file's RawRead, so that a wake-up costs one epoll_pwait on it:
+// every descriptor is left either drained (read or accept4 until EAGAIN,
+// or a short read) or to report anew to the (edge-triggered) runtime
+// poller when it becomes ready, so there is nothing to poll again before
+// waiting unless the event array was full or a descriptor was modified.
+func (u *unixLoop) poll(ctx context.Context, epfd uintptr) bool {
+	for {
+		select {
+		case <-u.s.done:
+			return true
+		default:
+		}
+		u.repoll = false
+		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, epfd, uintptr(unsafe.Pointer(&u.evs[0])), uintptr(len(u.evs)), 0, 0, 0)
+		switch e {
+		case 0:
+		case syscall.EINTR:
 			continue
+		case syscall.EAGAIN:
+			return false
+		default:
+			u.fatal = e
+			return true
 		}
-		if err != nil {
-			return // closed
-		}
+		n := int(r)
 		for i := range n {
 			ev := u.evs[i]
 			if ev.Fd == u.lfd {
@@ -169,6 +237,9 @@ func (u *unixLoop) run(ctx context.Context) {
 			}
 			u.readable(ctx, c)
 		}
+		if n < len(u.evs) && !u.repoll {
+			return false
+		}
 	}
 }
 
@@ -182,7 +253,7 @@ func (u *unixLoop) shutdown() {
 
 func (u *unixLoop) accept(ctx context.Context) {
 	s := u.s
-	for range 32 {
+	for { // until EAGAIN: the listener is not polled again before waiting
 		var nfd int32
 		var errno syscall.Errno
 		// A listener's RawConn has Control only (Read is EINVAL); Control
@@ -229,18 +300,17 @@ func (u *unixLoop) accept(ctx context.Context) {
 		s.conns[cn] = struct{}{}
 		s.mu.Unlock()
 		c := &uconn{fd: nfd, cn: cn, buf: make([]byte, 0, 4096), last: time.Now()}
-		if err := u.ctl(syscall.EPOLL_CTL_ADD, nfd, syscall.EPOLLIN|syscall.EPOLLRDHUP); err != nil {
-			s.mu.Lock()
-			delete(s.conns, cn)
-			s.mu.Unlock()
-			rawClose(nfd)
-			continue
-		}
 		u.conns[nfd] = c
 		u.arm(c.last)
 		// The request is often there already (kamcmd writes right after
-		// connect).
+		// connect): it is answered before the descriptor goes into the
+		// epoll instance, which reports it then if it is ready again.
 		u.readable(ctx, c)
+		if c.fd >= 0 && !c.added {
+			if err := u.watch(c); err != nil {
+				u.closeConn(c)
+			}
+		}
 	}
 }
 
@@ -269,6 +339,9 @@ func (u *unixLoop) readable(ctx context.Context, c *uconn) {
 		c.buf = c.buf[:len(c.buf)+int(r)]
 		c.last = time.Now()
 		u.process(ctx, c)
+		if int(r) < len(free) {
+			return // drained when read: epoll reports what comes next
+		}
 	}
 }
 
@@ -311,11 +384,13 @@ func (u *unixLoop) emit(c *uconn, p []byte) error {
 	}
 	c.out = append(c.out, p...) // p is the pooled reply buffer: copied
 	if !c.pollOut {
-		if err := u.ctl(syscall.EPOLL_CTL_MOD, c.fd, syscall.EPOLLOUT); err != nil {
-			c.dead = true
-			return err
-		}
 		c.pollOut = true
+		if c.added { // else accept adds it
+			if err := u.watch(c); err != nil {
+				c.dead = true
+				return err
+			}
+		}
 	}
 	return errStalled
 }
@@ -342,11 +417,11 @@ func (u *unixLoop) flush(ctx context.Context, c *uconn) {
 		u.closeConn(c)
 		return
 	}
-	if err := u.ctl(syscall.EPOLL_CTL_MOD, c.fd, syscall.EPOLLIN|syscall.EPOLLRDHUP); err != nil {
+	c.pollOut = false
+	if err := u.watch(c); err != nil {
 		u.closeConn(c)
 		return
 	}
-	c.pollOut = false
 	u.process(ctx, c)
 	u.readable(ctx, c)
 }
@@ -375,7 +450,7 @@ func (u *unixLoop) arm(last time.Time) {
 	t := last.Add(u.s.o.idle)
 	if u.armed.IsZero() || t.Before(u.armed) {
 		u.armed = t
-		_ = u.ep.SetReadDeadline(t)
+		u.setDeadline(t)
 	}
 }
 
@@ -384,7 +459,7 @@ func (u *unixLoop) arm(last time.Time) {
 func (u *unixLoop) sweep() {
 	now := time.Now()
 	u.armed = time.Time{}
-	_ = u.ep.SetReadDeadline(time.Time{})
+	u.setDeadline(time.Time{})
 	for _, c := range u.conns {
 		if now.Sub(c.last) >= u.s.o.idle {
 			u.closeConn(c)
