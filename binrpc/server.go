@@ -455,8 +455,10 @@ func (s *Server) processStream(ctx context.Context, ci *ConnInfo, buf []byte, em
 			return used, false
 		}
 		used += int(total)
-		reply, bad := s.handle(ctx, ci, h, rest[hn:total])
-		if err := emit(reply); err != nil || bad {
+		reply, bad, obs := s.handle(ctx, ci, h, rest[hn:total])
+		err = emit(reply)
+		obs.Report() // after the reply is out
+		if err != nil || bad {
 			// errStalled (unixLoop): the reply is kept until the socket
 			// takes it; the next packets wait for it.
 			return used, bad || !errors.Is(err, errStalled)
@@ -483,32 +485,34 @@ func ConnFromContext(ctx context.Context) (ConnInfo, bool) {
 	return *ci.conn, true
 }
 
-// handle answers one packet (binrpc.md §7): it returns the reply and
-// whether the packet was bad (a stream connection then closes).
-func (s *Server) handle(ctx context.Context, ci *ConnInfo, h Header, body []byte) ([]byte, bool) {
+// handle answers one packet (binrpc.md §7): it returns the reply,
+// whether the packet was bad (a stream connection then closes) and the
+// call for the observer, to report once the reply is sent.
+func (s *Server) handle(ctx context.Context, ci *ConnInfo, h Header, body []byte) ([]byte, bool, rpc.Observation) {
+	var obs rpc.Observation
 	if h.Type != TypeRequest {
-		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request: " + ErrCorrupted.Error()}), true
+		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request: " + ErrCorrupted.Error()}), true, obs
 	}
 	r, n, err := ReadRecord(body)
 	if err == nil && r.Type != RecStr {
 		err = ErrType
 	}
 	if err != nil {
-		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request method: " + reason(err)}), true
+		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request method: " + reason(err)}), true, obs
 	}
 	m := s.reg.Lookup(r.Str)
 	if m == nil {
-		return faultPacket(h.Cookie, rpc.Fault{Code: 500, Message: "command " + r.Str + " not found"}), false
+		return faultPacket(h.Cookie, rpc.Fault{Code: 500, Message: "command " + r.Str + " not found"}), false, obs
 	}
 	ps := newParams(body[n:], s.o.autoconv)
 	cctx := context.WithValue(ctx, ctxKey{}, &callInfo{srv: s, conn: ci})
 	call := rpc.NewCall(cctx, m, TransportName, ps)
-	s.reg.Run(call)
+	obs = s.reg.RunDeferred(call)
 	defer call.Release() // after EncodeReply: the reply tree is encoded
 	if _, _, ok := call.FirstFault(); !ok && ps.hard != nil {
-		return faultPacket(h.Cookie, *ps.hard), false
+		return faultPacket(h.Cookie, *ps.hard), false, obs
 	}
-	return EncodeReply(h.Cookie, call, ps.prepared), false
+	return EncodeReply(h.Cookie, call, ps.prepared), false, obs
 }
 
 // dgramLoop answers one request per datagram, replying to the sender
@@ -560,7 +564,8 @@ func (s *Server) dgramPacket(ctx context.Context, p []byte) []byte {
 	if int64(hn)+int64(h.Length) > int64(len(p)) {
 		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request: " + ErrMoreData.Error()})
 	}
-	reply, _ := s.handle(ctx, nil, h, p[hn:hn+int(h.Length)])
+	reply, _, obs := s.handle(ctx, nil, h, p[hn:hn+int(h.Length)])
+	obs.Report()
 	return reply
 }
 
