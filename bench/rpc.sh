@@ -8,7 +8,8 @@
 #   DUR=5s WARM=1s ROUNDS=5 RUNS=200 BASE_PORT=25060 bench/rpc.sh
 #   CHILDREN=2 TCP_CHILDREN=2 bench/rpc.sh   # Kamailio's children= settings
 #   KS_ENV="GOMAXPROCS=1" bench/rpc.sh       # environment of kamsidecar only
-#   SIZES=10 CLIENTS=1 KAMCMD=0 bench/rpc.sh  # only part of the run
+#   SIZES=10 CLIENTS=1 bench/rpc.sh           # only some list sizes and client counts
+#   PARTS=kamcmd RUNS=400 bench/rpc.sh       # only some parts: http, kamcmd, pss
 #
 # For each list size both servers run side by side (Kamailio: xhttp +
 # jsonrpcs on the cfg's tcp listen, ctl binrpc on a unix socket, -Y/-w a
@@ -42,7 +43,8 @@ LIMIT=${LIMIT:-900} # seconds for the whole run
 KS_ENV=${KS_ENV:-}   # environment of kamsidecar only, e.g. KS_ENV="GOMAXPROCS=1"
 SIZES=${SIZES:-10 1000} # list sizes (destinations) to run
 CLIENTS=${CLIENTS:-1 8} # HTTP client counts to run
-KAMCMD=${KAMCMD:-1}     # 0: skip the kamcmd runs
+PARTS=${PARTS:-http kamcmd pss} # which measures to run
+part() { [[ " ${PARTS//,/ } " == *" $1 "* ]]; }
 moddir=/usr/lib/x86_64-linux-gnu/kamailio/modules
 cfg=$PWD/bench/rpc/kamailio.cfg
 
@@ -171,18 +173,22 @@ bench_kamcmd() {
 }
 
 header
-for n in $SIZES; do
+sizes=($SIZES)
+part http || part pss || sizes=(10)
+for n in "${sizes[@]}"; do
   start_servers "$n"
   shape=$("$load" shape -n "$n" "$kam_url" "$ks_url") || { echo "dispatcher.list replies do not match"; exit 1; }
   echo "  [$n destinations: both replies list $(kv dests "$shape") destinations; JSON $(sed -n 's/.*json=//p' <<<"$shape")]"
-  for c in $CLIENTS; do
-    bench_http "$n" "$c"
-  done
-  if [ "$n" = 10 ] && [ "$KAMCMD" != 0 ]; then
+  if part http; then
+    for c in $CLIENTS; do
+      bench_http "$n" "$c"
+    done
+  fi
+  if [ "$n" = 10 ] && part kamcmd; then
     bench_kamcmd core.version core.version # the outputs differ: each prints its own name and version
     bench_kamcmd "dispatcher.list 10 dst" dispatcher.list
   fi
-  if [ "$n" = 1000 ]; then
+  if [ "$n" = 1000 ] && part pss; then
     km=$("$load" pss -pgid "$kam_pg")
     sm=$("$load" pss -pgid "$ks_pg")
     row "PSS at 1000 dst, MiB" \

@@ -98,6 +98,9 @@ type listener struct {
 	ln      net.Listener
 	pc      net.PacketConn
 	created string // unix socket file to remove on Close
+	// loop serves a unix stream listener on Linux (unixloop_linux.go);
+	// nil: acceptLoop does.
+	loop *unixLoop
 }
 
 // ListenerInfo describes one listener (ctl.listen, binrpc.md §8).
@@ -121,7 +124,7 @@ type ConnInfo struct {
 
 type conn struct {
 	id   uint64
-	c    net.Conn
+	c    net.Conn // nil for the connections of a unixLoop, which closes them
 	info ConnInfo
 }
 
@@ -212,10 +215,19 @@ func (s *Server) Listen(addr string) error {
 
 // start runs l's loop; s.mu is held.
 func (s *Server) start(ctx context.Context, l *listener) {
+	if l.addr.Transport == UnixStream && l.ln != nil {
+		if u, err := newUnixLoop(s, l); err == nil {
+			l.loop = u
+		} else if !errors.Is(err, errors.ErrUnsupported) {
+			s.o.log.Debug("binrpc: serving with acceptLoop", "listener", l.addr.String(), "err", err)
+		}
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if l.ln != nil {
+		if l.loop != nil {
+			l.loop.run(ctx)
+		} else if l.ln != nil {
 			s.acceptLoop(ctx, l)
 		} else {
 			s.dgramLoop(ctx, l)
@@ -225,6 +237,9 @@ func (s *Server) start(ctx context.Context, l *listener) {
 
 func (l *listener) close() error {
 	var err error
+	if l.loop != nil {
+		l.loop.close()
+	}
 	if l.ln != nil {
 		err = l.ln.Close()
 	}
@@ -301,7 +316,9 @@ func (s *Server) Close() error {
 			err = errors.Join(err, l.close())
 		}
 		for c := range s.conns {
-			c.c.Close()
+			if c.c != nil {
+				c.c.Close()
+			}
 		}
 		s.mu.Unlock()
 	})
@@ -422,7 +439,8 @@ func (s *Server) serveConn(ctx context.Context, cn *conn) {
 // processStream handles every complete packet at the start of buf,
 // passing each reply to emit, and returns how many bytes it used and
 // whether the connection must close (a bad or oversized packet, or a
-// write error; binrpc.md §2, §6, §7).
+// write error; binrpc.md §2, §6, §7). It stops after a reply emit
+// answers errStalled.
 func (s *Server) processStream(ctx context.Context, ci *ConnInfo, buf []byte, emit func([]byte) error) (int, bool) {
 	used := 0
 	for {
@@ -448,9 +466,13 @@ func (s *Server) processStream(ctx context.Context, ci *ConnInfo, buf []byte, em
 			return used, false
 		}
 		used += int(total)
-		reply, bad := s.handle(ctx, ci, h, rest[hn:total])
-		if err := emit(reply); err != nil || bad {
-			return used, true
+		reply, bad, obs := s.handle(ctx, ci, h, rest[hn:total])
+		err = emit(reply)
+		obs.Report() // after the reply is out
+		if err != nil || bad {
+			// errStalled (unixLoop): the reply is kept until the socket
+			// takes it; the next packets wait for it.
+			return used, bad || !errors.Is(err, errStalled)
 		}
 	}
 }
@@ -474,32 +496,34 @@ func ConnFromContext(ctx context.Context) (ConnInfo, bool) {
 	return *ci.conn, true
 }
 
-// handle answers one packet (binrpc.md §7): it returns the reply and
-// whether the packet was bad (a stream connection then closes).
-func (s *Server) handle(ctx context.Context, ci *ConnInfo, h Header, body []byte) ([]byte, bool) {
+// handle answers one packet (binrpc.md §7): it returns the reply,
+// whether the packet was bad (a stream connection then closes) and the
+// call for the observer, to report once the reply is sent.
+func (s *Server) handle(ctx context.Context, ci *ConnInfo, h Header, body []byte) ([]byte, bool, rpc.Observation) {
+	var obs rpc.Observation
 	if h.Type != TypeRequest {
-		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request: " + ErrCorrupted.Error()}), true
+		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request: " + ErrCorrupted.Error()}), true, obs
 	}
 	r, n, err := ReadRecord(body)
 	if err == nil && r.Type != RecStr {
 		err = ErrType
 	}
 	if err != nil {
-		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request method: " + reason(err)}), true
+		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request method: " + reason(err)}), true, obs
 	}
 	m := s.reg.Lookup(r.Str)
 	if m == nil {
-		return faultPacket(h.Cookie, rpc.Fault{Code: 500, Message: "command " + r.Str + " not found"}), false
+		return faultPacket(h.Cookie, rpc.Fault{Code: 500, Message: "command " + r.Str + " not found"}), false, obs
 	}
 	ps := newParams(body[n:], s.o.autoconv)
 	cctx := context.WithValue(ctx, ctxKey{}, &callInfo{srv: s, conn: ci})
 	call := rpc.NewCall(cctx, m, TransportName, ps)
-	s.reg.Run(call)
+	obs = s.reg.RunDeferred(call)
 	defer call.Release() // after EncodeReply: the reply tree is encoded
 	if _, _, ok := call.FirstFault(); !ok && ps.hard != nil {
-		return faultPacket(h.Cookie, *ps.hard), false
+		return faultPacket(h.Cookie, *ps.hard), false, obs
 	}
-	return EncodeReply(h.Cookie, call, ps.prepared), false
+	return EncodeReply(h.Cookie, call, ps.prepared), false, obs
 }
 
 // dgramLoop answers one request per datagram, replying to the sender
@@ -551,7 +575,8 @@ func (s *Server) dgramPacket(ctx context.Context, p []byte) []byte {
 	if int64(hn)+int64(h.Length) > int64(len(p)) {
 		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request: " + ErrMoreData.Error()})
 	}
-	reply, _ := s.handle(ctx, nil, h, p[hn:hn+int(h.Length)])
+	reply, _, obs := s.handle(ctx, nil, h, p[hn:hn+int(h.Length)])
+	obs.Report()
 	return reply
 }
 

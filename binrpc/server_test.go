@@ -412,6 +412,44 @@ func TestStreamProtocol(t *testing.T) {
 		c.Write(unhex(t, "a1 08 01 11 70 01 41 78 2e 79 00"))
 		expectClosed(t, c)
 	})
+	t.Run("pipelined big replies to a slow reader", func(t *testing.T) {
+		// The replies are larger than the socket buffer: the server keeps
+		// what does not fit, answers the next packets in order once it is
+		// written, and serves other clients meanwhile.
+		c := rawConn(t, "unix", sock)
+		var p []byte
+		for i := range 3 {
+			p = append(p, req(uint32(10+i), "t.big", 20000)...)
+		}
+		p = append(p, req(13, "core.prints", "end")...)
+		c.Write(p)
+		cl, err := Dial(context.Background(), sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if r, err := cl.Call(ctx, "core.prints", "ok"); err != nil || r.Records[0].Str != "ok" {
+			t.Errorf("other client not served: %v", err)
+		}
+		ps := readPackets(t, c, 4)
+		for i, r := range ps {
+			h, hn, _ := ParseHeader(r)
+			if h.Cookie != uint32(10+i) || h.Type != TypeReply {
+				t.Fatalf("reply %d: cookie %d type %d", i, h.Cookie, h.Type)
+			}
+			if i < 3 && len(r) < 1<<20 {
+				t.Errorf("reply %d: %d bytes", i, len(r))
+			}
+			if i == 3 {
+				recs, _ := ParseBody(r[hn:], true)
+				if len(recs) != 1 || recs[0].Str != "end" {
+					t.Errorf("last reply % x", r)
+				}
+			}
+		}
+	})
 	t.Run("idle close and slow client", func(t *testing.T) {
 		c := rawConn(t, "unix", sock)
 		c.Write([]byte{0xa1, 0x01}) // half a header

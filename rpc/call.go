@@ -161,23 +161,47 @@ func (r *Registry) Observe(transport, method string, d time.Duration, fault int)
 // Run runs c's handler. A panic in the handler does not take the server
 // down: it is logged and turned into fault 500 "internal server error", as
 // Kamailio answers a processing error.
-func (r *Registry) Run(c *Call) {
+func (r *Registry) Run(c *Call) { r.RunDeferred(c).Report() }
+
+// RunDeferred runs c's handler as Run does, but the observer is told only
+// by the Observation's Report: a transport sends the reply first, so the
+// metrics are not on the reply's path.
+func (r *Registry) RunDeferred(c *Call) Observation {
 	start := time.Now()
-	defer func() {
-		if p := recover(); p != nil {
-			slog.Error("rpc handler panic", "method", c.method.Name, "panic", p, "stack", string(debug.Stack()))
-			c.Fault(500, "internal server error")
-		}
-		r.mu.RLock()
-		o := r.observer
-		r.mu.RUnlock()
-		if o != nil {
-			code := 0
-			if f, ok := c.LastFault(); ok {
-				code = f.Code
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				slog.Error("rpc handler panic", "method", c.method.Name, "panic", p, "stack", string(debug.Stack()))
+				c.Fault(500, "internal server error")
 			}
-			o(c.transport, c.method.Name, time.Since(start), code)
-		}
+		}()
+		c.method.Handler(c)
 	}()
-	c.method.Handler(c)
+	o := Observation{r: r, transport: c.transport, method: c.method.Name, d: time.Since(start)}
+	if f, ok := c.LastFault(); ok {
+		o.fault = f.Code
+	}
+	return o
+}
+
+// Observation is one call for the Registry's observer (RunDeferred).
+type Observation struct {
+	r                 *Registry
+	transport, method string
+	d                 time.Duration
+	fault             int
+}
+
+// Report tells the observer, if any, about the call; the zero Observation
+// reports nothing.
+func (o Observation) Report() {
+	if o.r == nil {
+		return
+	}
+	o.r.mu.RLock()
+	obs := o.r.observer
+	o.r.mu.RUnlock()
+	if obs != nil {
+		obs(o.transport, o.method, o.d, o.fault)
+	}
 }

@@ -1,0 +1,470 @@
+//go:build linux
+
+package binrpc
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// unixLoop serves every connection of one unix stream listener from one
+// goroutine, as ctl's io_wait loop does in Kamailio: the listener and the
+// connections are in an epoll instance of their own, and that instance is
+// what the runtime's poller waits on.
+//
+// Why: a kamcmd call is one short connection (connect, one request, one
+// reply, close). Through package net every accept4, getsockname, read,
+// write and close is a syscall that enters the scheduler (entersyscall),
+// and the first of them after an idle spell wakes the sysmon thread from
+// its deep sleep; sysmon then polls every 20 us while the request is
+// served and, with GOMAXPROCS=1, retakes the P from a write that blocks
+// for a moment and starts another thread. perf on 2 cores: 8.6 context
+// switches per kamcmd core.version against 3 for Kamailio. Here every
+// syscall on these descriptors is non-blocking and raw (no entersyscall):
+// the only wake-up is the poller's, as in Kamailio's ctl process.
+//
+// Behaviour is that of serveConn: pipelined requests answered in order,
+// the idle timeout over reads and writes, the connection limit, a bad
+// packet answered with a fault and the connection closed. A reply that
+// does not fit the socket buffer is kept and written as the socket drains,
+// and the connection's next request waits for it, as a blocked Write
+// would. Methods run on the loop's goroutine, one at a time (Kamailio's
+// ctl handler is one process too).
+type unixLoop struct {
+	s      *Server
+	l      *listener
+	lrc    syscall.RawConn // the listener's descriptor (Control only)
+	ep     *os.File        // the epoll instance, in the runtime's poller
+	eprc   syscall.RawConn
+	lfd    int32
+	conns  map[int32]*uconn
+	armed  time.Time // the epoll file's read deadline (zero: none)
+	fatal  error     // epoll_pwait failed
+	repoll bool      // an EPOLL_CTL_MOD since the last epoll_pwait
+	evs    [64]syscall.EpollEvent
+
+	// mu orders the loop's deadlines and close's wake-up (a deadline in
+	// the past), so that the loop cannot undo the wake-up.
+	mu      sync.Mutex
+	stopped bool
+}
+
+type uconn struct {
+	fd      int32 // -1 once closed
+	cn      *conn
+	buf     []byte // input not yet answered
+	out     []byte // reply bytes not yet written
+	last    time.Time
+	closing bool // close once out is written
+	dead    bool // a write failed
+	pollOut bool // waiting for EPOLLOUT rather than EPOLLIN
+	added   bool // in the epoll instance
+}
+
+// errStalled is emit's answer when the reply did not fit the socket: it is
+// kept, and the connection's next packets wait until it is written.
+var errStalled = errors.New("binrpc: reply pending")
+
+func newUnixLoop(s *Server, l *listener) (*unixLoop, error) {
+	ul, ok := l.ln.(*net.UnixListener)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	lrc, err := ul.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	r, _, e := syscall.RawSyscall(syscall.SYS_EPOLL_CREATE1, syscall.EPOLL_CLOEXEC, 0, 0)
+	if e != 0 {
+		return nil, e
+	}
+	epfd := int(r)
+	// Non-blocking, so that os.NewFile puts it in the runtime's poller.
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		syscall.Close(epfd)
+		return nil, err
+	}
+	ep := os.NewFile(uintptr(epfd), "binrpc-epoll")
+	if err := ep.SetReadDeadline(time.Time{}); err != nil { // not pollable
+		ep.Close()
+		return nil, err
+	}
+	u := &unixLoop{s: s, l: l, lrc: lrc, ep: ep, lfd: -1, conns: map[int32]*uconn{}}
+	if u.eprc, err = ep.SyscallConn(); err != nil {
+		ep.Close()
+		return nil, err
+	}
+	var cerr error
+	err = lrc.Control(func(fd uintptr) {
+		u.lfd = int32(fd)
+		cerr = u.ctl(syscall.EPOLL_CTL_ADD, u.lfd, syscall.EPOLLIN)
+	})
+	if err == nil {
+		err = cerr
+	}
+	if err != nil {
+		ep.Close()
+		return nil, err
+	}
+	return u, nil
+}
+
+// close wakes the loop, which ends as the server is closed (Server.Close
+// closes done first); the loop closes the epoll file and its connections.
+// It does not wait: it runs with s.mu held, which the loop may need.
+func (u *unixLoop) close() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.stopped = true
+	_ = u.ep.SetReadDeadline(time.Unix(1, 0))
+	return nil
+}
+
+func (u *unixLoop) setDeadline(t time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.stopped {
+		_ = u.ep.SetReadDeadline(t)
+	}
+}
+
+// watch puts c in the epoll instance, or changes what it waits for.
+func (u *unixLoop) watch(c *uconn) error {
+	op, ev := syscall.EPOLL_CTL_MOD, uint32(syscall.EPOLLIN|syscall.EPOLLRDHUP)
+	if !c.added {
+		op = syscall.EPOLL_CTL_ADD
+	}
+	if c.pollOut {
+		ev = syscall.EPOLLOUT
+	}
+	if err := u.ctl(op, c.fd, ev); err != nil {
+		return err
+	}
+	// A modified descriptor that epoll has on its ready list already
+	// (level-triggered: reported, then put back) does not wake the
+	// runtime's poller: poll looks again before it waits.
+	u.repoll = u.repoll || c.added
+	c.added = true
+	return nil
+}
+
+func (u *unixLoop) ctl(op int, fd int32, events uint32) error {
+	var errno syscall.Errno
+	err := u.eprc.Control(func(epfd uintptr) {
+		ev := syscall.EpollEvent{Events: events, Fd: fd}
+		_, _, errno = syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, epfd, uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+	})
+	if err != nil {
+		return err
+	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+func (u *unixLoop) run(ctx context.Context) {
+	defer u.shutdown()
+	for {
+		select {
+		case <-u.s.done:
+			return
+		case <-ctx.Done():
+			return
+		default:
+		}
+		err := u.eprc.Read(func(epfd uintptr) bool { return u.poll(ctx, epfd) })
+		switch {
+		case u.fatal != nil:
+			u.s.o.log.Warn("binrpc epoll", "listener", u.l.addr.String(), "err", u.fatal)
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			u.sweep() // or close's wake-up: done is closed
+		case err != nil:
+			return
+		}
+	}
+}
+
+// poll answers the events of the epoll instance; false: wait for the
+// runtime's poller to see it readable. The events are handled here, under
+// the epoll file's RawRead, so that a wake-up costs one epoll_pwait on it:
+// every descriptor is left either drained (read or accept4 until EAGAIN,
+// or a short read) or to report anew to the (edge-triggered) runtime
+// poller when it becomes ready, so there is nothing to poll again before
+// waiting unless the event array was full or a descriptor was modified.
+func (u *unixLoop) poll(ctx context.Context, epfd uintptr) bool {
+	for {
+		select {
+		case <-u.s.done:
+			return true
+		default:
+		}
+		u.repoll = false
+		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, epfd, uintptr(unsafe.Pointer(&u.evs[0])), uintptr(len(u.evs)), 0, 0, 0)
+		switch e {
+		case 0:
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		default:
+			u.fatal = e
+			return true
+		}
+		n := int(r)
+		for i := range n {
+			ev := u.evs[i]
+			if ev.Fd == u.lfd {
+				u.accept(ctx)
+				continue
+			}
+			c := u.conns[ev.Fd]
+			if c == nil {
+				continue
+			}
+			if c.pollOut {
+				if ev.Events&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 {
+					u.flush(ctx, c)
+				}
+				continue
+			}
+			u.readable(ctx, c)
+		}
+		if n < len(u.evs) && !u.repoll {
+			return false
+		}
+	}
+}
+
+// shutdown closes the loop's connections.
+func (u *unixLoop) shutdown() {
+	for _, c := range u.conns {
+		u.closeConn(c)
+	}
+	u.ep.Close()
+}
+
+func (u *unixLoop) accept(ctx context.Context) {
+	s := u.s
+	for { // until EAGAIN: the listener is not polled again before waiting
+		var nfd int32
+		var errno syscall.Errno
+		// A listener's RawConn has Control only (Read is EINVAL); Control
+		// holds the descriptor open while it runs.
+		err := u.lrc.Control(func(fd uintptr) {
+			r, _, e := syscall.RawSyscall6(syscall.SYS_ACCEPT4, fd, 0, 0, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
+			nfd, errno = int32(r), e
+		})
+		if err != nil {
+			return // the listener is closed: so is the server
+		}
+		switch errno {
+		case 0:
+		case syscall.EAGAIN:
+			return
+		case syscall.EINTR, syscall.ECONNABORTED:
+			continue
+		default:
+			// Out of descriptors or worse: leave the listener to
+			// acceptLoop, which logs and backs off; the connections here
+			// stay served.
+			s.o.log.Warn("binrpc accept", "listener", u.l.addr.String(), "err", errno)
+			_ = u.ctl(syscall.EPOLL_CTL_DEL, u.lfd, 0)
+			u.lfd = -1
+			s.mu.Lock()
+			if !s.closed {
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					s.acceptLoop(ctx, u.l)
+				}()
+			}
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Lock()
+		if s.closed || len(s.conns) >= s.o.maxConns {
+			s.mu.Unlock()
+			rawClose(nfd)
+			continue
+		}
+		s.nextID++
+		cn := &conn{id: s.nextID, info: ConnInfo{Transport: UnixStream, PeerAddr: "<anonymous unix socket>", LocalAddr: u.l.addr.Path}}
+		s.conns[cn] = struct{}{}
+		s.mu.Unlock()
+		c := &uconn{fd: nfd, cn: cn, buf: make([]byte, 0, 4096), last: time.Now()}
+		u.conns[nfd] = c
+		u.arm(c.last)
+		// The request is often there already (kamcmd writes right after
+		// connect): it is answered before the descriptor goes into the
+		// epoll instance, which reports it then if it is ready again.
+		u.readable(ctx, c)
+		if c.fd >= 0 && !c.added {
+			if err := u.watch(c); err != nil {
+				u.closeConn(c)
+			}
+		}
+	}
+}
+
+// readable reads and answers what c has sent until the socket is empty.
+func (u *unixLoop) readable(ctx context.Context, c *uconn) {
+	for c.fd >= 0 && !c.pollOut {
+		if len(c.buf) == cap(c.buf) {
+			nc := min(2*cap(c.buf), MaxPacket)
+			if nc <= len(c.buf) {
+				u.closeConn(c) // a packet that does not fit the read buffer
+				return
+			}
+			c.buf = append(make([]byte, 0, nc), c.buf...)
+		}
+		free := c.buf[len(c.buf):cap(c.buf)]
+		r, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&free[0])), uintptr(len(free)))
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e == syscall.EAGAIN:
+			return
+		case e != 0 || r == 0:
+			u.closeConn(c) // end of stream or error
+			return
+		}
+		c.buf = c.buf[:len(c.buf)+int(r)]
+		c.last = time.Now()
+		u.process(ctx, c)
+		if int(r) < len(free) {
+			return // drained when read: epoll reports what comes next
+		}
+	}
+}
+
+// process answers the complete packets in c.buf, up to a reply that has
+// to wait for the socket.
+func (u *unixLoop) process(ctx context.Context, c *uconn) {
+	used, closeIt := u.s.processStream(ctx, &c.cn.info, c.buf, func(p []byte) error { return u.emit(c, p) })
+	c.buf = c.buf[:copy(c.buf, c.buf[used:])]
+	switch {
+	case closeIt && (c.dead || len(c.out) == 0):
+		u.closeConn(c)
+	case closeIt:
+		c.closing = true // after the fault is written
+	}
+}
+
+// emit writes p, or keeps what the socket does not take and waits for
+// EPOLLOUT.
+func (u *unixLoop) emit(c *uconn, p []byte) error {
+	if c.dead || c.fd < 0 {
+		return net.ErrClosed
+	}
+	for len(c.out) == 0 && len(p) > 0 {
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e == syscall.EAGAIN {
+			break
+		}
+		if e != 0 {
+			c.dead = true
+			return e
+		}
+		p = p[r:]
+		c.last = time.Now()
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	c.out = append(c.out, p...) // p is the pooled reply buffer: copied
+	if !c.pollOut {
+		c.pollOut = true
+		if c.added { // else accept adds it
+			if err := u.watch(c); err != nil {
+				c.dead = true
+				return err
+			}
+		}
+	}
+	return errStalled
+}
+
+// flush writes c.out as the socket drains; then c's next packets.
+func (u *unixLoop) flush(ctx context.Context, c *uconn) {
+	for len(c.out) > 0 {
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&c.out[0])), uintptr(len(c.out)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e == syscall.EAGAIN {
+			return
+		}
+		if e != 0 {
+			u.closeConn(c)
+			return
+		}
+		c.out = c.out[r:]
+		c.last = time.Now()
+	}
+	c.out = nil
+	if c.closing {
+		u.closeConn(c)
+		return
+	}
+	c.pollOut = false
+	if err := u.watch(c); err != nil {
+		u.closeConn(c)
+		return
+	}
+	u.process(ctx, c)
+	u.readable(ctx, c)
+}
+
+func (u *unixLoop) closeConn(c *uconn) {
+	if c.fd < 0 {
+		return
+	}
+	delete(u.conns, c.fd)
+	rawClose(c.fd) // also takes it out of the epoll instance
+	c.fd = -1
+	u.s.mu.Lock()
+	delete(u.s.conns, c.cn)
+	u.s.mu.Unlock()
+}
+
+func rawClose(fd int32) { syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(fd), 0, 0) }
+
+// arm makes the loop wake by the time a connection last active at last
+// has been idle too long. The deadline only ever moves earlier here; sweep
+// moves it on.
+func (u *unixLoop) arm(last time.Time) {
+	if u.s.o.idle <= 0 {
+		return
+	}
+	t := last.Add(u.s.o.idle)
+	if u.armed.IsZero() || t.Before(u.armed) {
+		u.armed = t
+		u.setDeadline(t)
+	}
+}
+
+// sweep closes the connections idle for the idle timeout and sets the
+// next deadline.
+func (u *unixLoop) sweep() {
+	now := time.Now()
+	u.armed = time.Time{}
+	u.setDeadline(time.Time{})
+	for _, c := range u.conns {
+		if now.Sub(c.last) >= u.s.o.idle {
+			u.closeConn(c)
+		} else {
+			u.arm(c.last)
+		}
+	}
+}
