@@ -49,6 +49,22 @@ type unixLoop struct {
 	repoll bool      // an EPOLL_CTL_MOD since the last epoll_pwait
 	evs    [64]syscall.EpollEvent
 
+	// free holds closed connections for reuse, most recent last: a
+	// kamcmd call (one short connection) then allocates nothing and
+	// touches the memory the previous call did.
+	free []*uconn
+
+	// The raw calls made under Control: functions made once, with their
+	// arguments and results here, so that a call allocates no closure.
+	acceptFn  func(fd uintptr)
+	acceptFd  int32
+	acceptErr syscall.Errno
+	ctlFn     func(epfd uintptr)
+	ctlOp     int
+	ctlFd     int32
+	ctlEvents uint32
+	ctlErr    syscall.Errno
+
 	// mu orders the loop's deadlines and close's wake-up (a deadline in
 	// the past), so that the loop cannot undo the wake-up.
 	mu      sync.Mutex
@@ -57,7 +73,7 @@ type unixLoop struct {
 
 type uconn struct {
 	fd      int32 // -1 once closed
-	cn      *conn
+	cn      conn
 	buf     []byte // input not yet answered
 	out     []byte // reply bytes not yet written
 	last    time.Time
@@ -96,6 +112,8 @@ func newUnixLoop(s *Server, l *listener) (*unixLoop, error) {
 		return nil, err
 	}
 	u := &unixLoop{s: s, l: l, lrc: lrc, ep: ep, lfd: -1, conns: map[int32]*uconn{}}
+	u.acceptFn = u.rawAccept
+	u.ctlFn = u.rawCtl
 	if u.eprc, err = ep.SyscallConn(); err != nil {
 		ep.Close()
 		return nil, err
@@ -155,18 +173,26 @@ func (u *unixLoop) watch(c *uconn) error {
 }
 
 func (u *unixLoop) ctl(op int, fd int32, events uint32) error {
-	var errno syscall.Errno
-	err := u.eprc.Control(func(epfd uintptr) {
-		ev := syscall.EpollEvent{Events: events, Fd: fd}
-		_, _, errno = syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, epfd, uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
-	})
-	if err != nil {
+	u.ctlOp, u.ctlFd, u.ctlEvents = op, fd, events
+	if err := u.eprc.Control(u.ctlFn); err != nil {
 		return err
 	}
-	if errno != 0 {
-		return errno
+	if u.ctlErr != 0 {
+		return u.ctlErr
 	}
 	return nil
+}
+
+// rawCtl is ctl's epoll_ctl, run under the epoll file's Control.
+func (u *unixLoop) rawCtl(epfd uintptr) {
+	ev := syscall.EpollEvent{Events: u.ctlEvents, Fd: u.ctlFd}
+	_, _, u.ctlErr = syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, epfd, uintptr(u.ctlOp), uintptr(u.ctlFd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+}
+
+// rawAccept is accept's accept4, run under the listener's Control.
+func (u *unixLoop) rawAccept(fd uintptr) {
+	r, _, e := syscall.RawSyscall6(syscall.SYS_ACCEPT4, fd, 0, 0, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
+	u.acceptFd, u.acceptErr = int32(r), e
 }
 
 func (u *unixLoop) run(ctx context.Context) {
@@ -254,17 +280,12 @@ func (u *unixLoop) shutdown() {
 func (u *unixLoop) accept(ctx context.Context) {
 	s := u.s
 	for { // until EAGAIN: the listener is not polled again before waiting
-		var nfd int32
-		var errno syscall.Errno
 		// A listener's RawConn has Control only (Read is EINVAL); Control
 		// holds the descriptor open while it runs.
-		err := u.lrc.Control(func(fd uintptr) {
-			r, _, e := syscall.RawSyscall6(syscall.SYS_ACCEPT4, fd, 0, 0, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
-			nfd, errno = int32(r), e
-		})
-		if err != nil {
+		if err := u.lrc.Control(u.acceptFn); err != nil {
 			return // the listener is closed: so is the server
 		}
+		nfd, errno := u.acceptFd, u.acceptErr
 		switch errno {
 		case 0:
 		case syscall.EAGAIN:
@@ -295,11 +316,12 @@ func (u *unixLoop) accept(ctx context.Context) {
 			rawClose(nfd)
 			continue
 		}
+		c := u.newConn()
 		s.nextID++
-		cn := &conn{id: s.nextID, info: ConnInfo{Transport: UnixStream, PeerAddr: "<anonymous unix socket>", LocalAddr: u.l.addr.Path}}
-		s.conns[cn] = struct{}{}
+		c.cn = conn{id: s.nextID, info: ConnInfo{Transport: UnixStream, PeerAddr: "<anonymous unix socket>", LocalAddr: u.l.addr.Path}}
+		s.conns[&c.cn] = struct{}{}
 		s.mu.Unlock()
-		c := &uconn{fd: nfd, cn: cn, buf: make([]byte, 0, 4096), last: time.Now()}
+		c.fd, c.last = nfd, time.Now()
 		u.conns[nfd] = c
 		u.arm(c.last)
 		// The request is often there already (kamcmd writes right after
@@ -312,6 +334,22 @@ func (u *unixLoop) accept(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// connBuf is the read buffer a connection starts with.
+const connBuf = 4096
+
+// newConn returns a closed connection to fill in: the last one closed, or
+// a new one.
+func (u *unixLoop) newConn() *uconn {
+	if n := len(u.free); n > 0 {
+		c := u.free[n-1]
+		u.free[n-1] = nil
+		u.free = u.free[:n-1]
+		*c = uconn{buf: c.buf[:0]}
+		return c
+	}
+	return &uconn{buf: make([]byte, 0, connBuf)}
 }
 
 // readable reads and answers what c has sent until the socket is empty.
@@ -434,8 +472,14 @@ func (u *unixLoop) closeConn(c *uconn) {
 	rawClose(c.fd) // also takes it out of the epoll instance
 	c.fd = -1
 	u.s.mu.Lock()
-	delete(u.s.conns, c.cn)
+	delete(u.s.conns, &c.cn)
 	u.s.mu.Unlock()
+	// Kept for the next connection, unless its buffer grew for a big
+	// request (a one-off need) or enough are kept already.
+	if cap(c.buf) == connBuf && len(u.free) < u.s.o.maxConns {
+		c.out = nil
+		u.free = append(u.free, c)
+	}
 }
 
 func rawClose(fd int32) { syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(fd), 0, 0) }
