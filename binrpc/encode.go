@@ -71,11 +71,19 @@ func AppendPacket(b []byte, t PacketType, cookie uint32, body []byte) []byte {
 // (binrpc.md §5.1, §7 step 5): the first fault if any, else the prepared
 // scan fault when the body is empty, else the values.
 func EncodeReply(cookie uint32, c *rpc.Call, prepared *rpc.Fault) []byte {
+	p, _ := appendReply(nil, cookie, c, prepared)
+	return p
+}
+
+// appendReply is EncodeReply into dst's room: it returns the packet and
+// the buffer it is at the end of, dst or a larger one, to reuse (a fault
+// packet is a new slice; the buffer returned is then dst).
+func appendReply(dst []byte, cookie uint32, c *rpc.Call, prepared *rpc.Fault) (packet, buf []byte) {
 	if f, _, ok := c.FirstFault(); ok {
-		return faultPacket(cookie, f)
+		return faultPacket(cookie, f), dst
 	}
 	if prepared != nil && len(c.Values()) == 0 {
-		return faultPacket(cookie, *prepared)
+		return faultPacket(cookie, *prepared), dst
 	}
 	vs := c.Values()
 	size := 0
@@ -84,12 +92,15 @@ func EncodeReply(cookie uint32, c *rpc.Call, prepared *rpc.Fault) []byte {
 	}
 	// One allocation: the body is written after room for the largest
 	// header, which is then put right before it.
-	buf := AppendValues(make([]byte, 10, 10+size), vs)
+	if cap(dst) < 10+size {
+		dst = make([]byte, 0, 10+size)
+	}
+	buf = AppendValues(dst[:10], vs)
 	var hb [10]byte
 	h := AppendHeader(hb[:0], Header{Type: TypeReply, Length: uint32(len(buf) - 10), Cookie: cookie})
 	start := 10 - len(h)
 	copy(buf[start:], h)
-	return buf[start:]
+	return buf[start:], buf
 }
 
 // lenSize is the size of a string-like record of n bytes with its type

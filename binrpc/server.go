@@ -466,9 +466,11 @@ func (s *Server) processStream(ctx context.Context, ci *ConnInfo, buf []byte, em
 			return used, false
 		}
 		used += int(total)
-		reply, bad, obs := s.handle(ctx, ci, h, rest[hn:total])
+		st := getCallState()
+		reply, bad, obs := s.handle(ctx, ci, h, rest[hn:total], st)
 		err = emit(reply)
 		obs.Report() // after the reply is out
+		st.release()
 		if err != nil || bad {
 			// errStalled (unixLoop): the reply is kept until the socket
 			// takes it; the next packets wait for it.
@@ -496,10 +498,58 @@ func ConnFromContext(ctx context.Context) (ConnInfo, bool) {
 	return *ci.conn, true
 }
 
+// callCtx is a call's context: ctx with the call's connection and server
+// under ctxKey (as context.WithValue would, in the pooled callState).
+type callCtx struct {
+	context.Context
+	info callInfo
+}
+
+func (c *callCtx) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.info
+	}
+	return c.Context.Value(key)
+}
+
+// callState is what one call needs besides its reply tree: its context,
+// parameters, rpc.Call and reply buffer, kept in callStates for the next
+// call so that a call touches memory used before instead of fresh heap.
+type callState struct {
+	ctx  callCtx
+	ps   params
+	call rpc.Call
+	out  []byte
+}
+
+var callStates sync.Pool
+
+// maxPooledReply bounds the reply buffers kept in callStates.
+const maxPooledReply = 64 << 10
+
+func getCallState() *callState {
+	if st, ok := callStates.Get().(*callState); ok {
+		return st
+	}
+	return new(callState)
+}
+
+// release returns st to callStates once its reply is sent.
+func (st *callState) release() {
+	st.ctx = callCtx{}
+	st.ps = params{}
+	st.call.Reset(nil, nil, "", nil) // drops the previous call's values
+	if cap(st.out) > maxPooledReply {
+		st.out = nil
+	}
+	callStates.Put(st)
+}
+
 // handle answers one packet (binrpc.md §7): it returns the reply,
 // whether the packet was bad (a stream connection then closes) and the
-// call for the observer, to report once the reply is sent.
-func (s *Server) handle(ctx context.Context, ci *ConnInfo, h Header, body []byte) ([]byte, bool, rpc.Observation) {
+// call for the observer, to report once the reply is sent. The reply may
+// be in st, which must not be released before it is sent.
+func (s *Server) handle(ctx context.Context, ci *ConnInfo, h Header, body []byte, st *callState) ([]byte, bool, rpc.Observation) {
 	var obs rpc.Observation
 	if h.Type != TypeRequest {
 		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request: " + ErrCorrupted.Error()}), true, obs
@@ -515,15 +565,19 @@ func (s *Server) handle(ctx context.Context, ci *ConnInfo, h Header, body []byte
 	if m == nil {
 		return faultPacket(h.Cookie, rpc.Fault{Code: 500, Message: "command " + r.Str + " not found"}), false, obs
 	}
-	ps := newParams(body[n:], s.o.autoconv)
-	cctx := context.WithValue(ctx, ctxKey{}, &callInfo{srv: s, conn: ci})
-	call := rpc.NewCall(cctx, m, TransportName, ps)
+	ps := &st.ps
+	*ps = params{body: body[n:], autoconv: s.o.autoconv}
+	st.ctx = callCtx{Context: ctx, info: callInfo{srv: s, conn: ci}}
+	call := &st.call
+	call.Reset(&st.ctx, m, TransportName, ps)
 	obs = s.reg.RunDeferred(call)
-	defer call.Release() // after EncodeReply: the reply tree is encoded
+	defer call.Release() // after the encoding: the reply tree is encoded
 	if _, _, ok := call.FirstFault(); !ok && ps.hard != nil {
 		return faultPacket(h.Cookie, *ps.hard), false, obs
 	}
-	return EncodeReply(h.Cookie, call, ps.prepared), false, obs
+	reply, buf := appendReply(st.out[:0], h.Cookie, call, ps.prepared)
+	st.out = buf
+	return reply, false, obs
 }
 
 // dgramLoop answers one request per datagram, replying to the sender
@@ -575,8 +629,11 @@ func (s *Server) dgramPacket(ctx context.Context, p []byte) []byte {
 	if int64(hn)+int64(h.Length) > int64(len(p)) {
 		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request: " + ErrMoreData.Error()})
 	}
-	reply, _, obs := s.handle(ctx, nil, h, p[hn:hn+int(h.Length)])
+	st := getCallState()
+	reply, _, obs := s.handle(ctx, nil, h, p[hn:hn+int(h.Length)], st)
 	obs.Report()
+	reply = append([]byte(nil), reply...) // st's buffer goes back to the pool
+	st.release()
 	return reply
 }
 

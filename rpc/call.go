@@ -50,6 +50,15 @@ func NewCall(ctx context.Context, m *Method, transport string, p Params) *Call {
 	return &Call{ctx: ctx, method: m, transport: transport, params: p}
 }
 
+// Reset makes c a new call, as NewCall does, for a transport that keeps
+// its Call values for reuse (after Release). The room of the previous
+// call's top-level values is kept.
+func (c *Call) Reset(ctx context.Context, m *Method, transport string, p Params) {
+	vs := c.values
+	clear(vs)
+	*c = Call{ctx: ctx, method: m, transport: transport, params: p, values: vs[:0]}
+}
+
 // Context is the request's context; it ends when the client is gone or
 // the server stops.
 func (c *Call) Context() context.Context { return c.ctx }
