@@ -88,7 +88,7 @@ kam_defines=()
 [ -n "${TCP_CHILDREN:-}" ] && kam_defines+=(-A "TCP_CHILDREN=$TCP_CHILDREN")
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(go version | cut -d' ' -f3), $(kamailio -v | head -1 | cut -d' ' -f2-3)"
-echo "kamsidecar: environment ${KS_ENV:-as is} (Go default GOMAXPROCS=$(nproc), GOGC=100)"
+echo "kamsidecar: environment ${KS_ENV:-as is} (serve sets GOMAXPROCS=1 unless GOMAXPROCS is in it; GOGC=100)"
 echo "kamailio: children=${CHILDREN:-8 (default)} tcp_children=${TCP_CHILDREN:-children (default)}; jsonrpcs pretty_format=1; ds_ping_interval=$PING_INTERVAL; HTTP $DUR per server in $ROUNDS alternating windows after $WARM warm-up; kamcmd $RUNS runs each"
 echo
 
