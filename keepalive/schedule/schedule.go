@@ -252,7 +252,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		due, wait := s.peek(s.clock.Now())
+		now := s.clock.Now()
+		due, wait := s.peek(now)
 		if due {
 			// Bounded concurrency: wait for a slot before taking the entry,
 			// so that a removal meanwhile is honoured.
@@ -279,6 +280,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		wait = max(wait, s.quantum)
 		timer.Reset(wait)
+		if s.clock.Now().Sub(now) >= wait {
+			// The clock passed the deadline between the peek and the
+			// Reset, which then armed the timer from the later time: look
+			// again rather than sleep past due entries (a ManualClock
+			// advanced by another goroutine; a real clock stalled).
+			continue
+		}
 		select {
 		case <-timer.C():
 		case <-s.wake:

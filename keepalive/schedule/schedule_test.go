@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -212,4 +213,52 @@ func TestManualClock(t *testing.T) {
 	if tm.Stop() {
 		t.Error("Stop of a fired timer reported active")
 	}
+}
+
+// racyClock is a ManualClock whose timers, once armed is set, see the
+// clock advance by step just before their first Reset: a test's Advance
+// from another goroutine landing between the loop's peek and its Reset.
+type racyClock struct {
+	*ManualClock
+	step  time.Duration
+	armed atomic.Bool
+}
+
+func (c *racyClock) NewTimer(d time.Duration) Timer {
+	return racyTimer{c.ManualClock.NewTimer(d), c}
+}
+
+type racyTimer struct {
+	Timer
+	c *racyClock
+}
+
+func (t racyTimer) Reset(d time.Duration) bool {
+	if t.c.armed.CompareAndSwap(true, false) {
+		t.c.Advance(t.c.step)
+	}
+	return t.Timer.Reset(d)
+}
+
+// TestRunClockMovesBeforeReset: an entry that falls due while the loop
+// arms its timer runs at once instead of waiting for a later tick (the
+// race behind a flaky keepalive test).
+func TestRunClockMovesBeforeReset(t *testing.T) {
+	c := &racyClock{ManualClock: NewManualClock(t0), step: time.Second}
+	s := New(WithClock(c))
+	ran := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "the loop asleep", func() bool { return c.Timers() == 1 })
+	c.armed.Store(true)
+	s.Add(time.Hour, time.Second, func(context.Context) { ran <- struct{}{} })
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the entry due during the Reset did not run")
+	}
+	cancel()
+	<-done
 }
