@@ -41,8 +41,7 @@ var ErrServerClosed = errors.New("binrpc: server closed")
 type Option func(*options)
 
 type options struct {
-	mode     fs.FileMode
-	uid, gid int
+	perm     unixfile.Perm
 	idle     time.Duration
 	maxConns int
 	autoconv bool
@@ -51,13 +50,15 @@ type options struct {
 
 // WithMode sets the permissions of the unix socket files the server
 // creates (ctl's mode modparam, default 0600; binrpc.md §1).
-func WithMode(m fs.FileMode) Option { return func(o *options) { o.mode = m } }
+func WithMode(m fs.FileMode) Option { return func(o *options) { o.perm.Mode = m } }
 
 // WithOwner gives the unix socket files to uid and gid (ctl's user and
 // group modparams, binrpc.md §1; -1 keeps the process's). The ownership is
 // set before the mode, and the file is owner-only until then (package
 // internal/unixfile).
-func WithOwner(uid, gid int) Option { return func(o *options) { o.uid, o.gid = uid, gid } }
+func WithOwner(uid, gid int) Option {
+	return func(o *options) { o.perm.UID, o.perm.GID = uid, gid }
+}
 
 // WithIdleTimeout sets how long a stream connection may stay idle before
 // it is closed (default 120 s, binrpc.md §2).
@@ -132,7 +133,7 @@ type conn struct {
 // ctl.* methods (binrpc.md §8) on reg if they are not there yet.
 func NewServer(reg *rpc.Registry, opts ...Option) *Server {
 	s := &Server{reg: reg, conns: map[*conn]struct{}{}, done: make(chan struct{})}
-	s.o = options{mode: DefaultMode, uid: -1, gid: -1, idle: DefaultIdleTimeout, maxConns: DefaultMaxConns}
+	s.o = options{perm: unixfile.Perm{Mode: DefaultMode, UID: -1, GID: -1}, idle: DefaultIdleTimeout, maxConns: DefaultMaxConns}
 	for _, f := range opts {
 		f(&s.o)
 	}
@@ -165,7 +166,7 @@ func (s *Server) Listen(addr string) error {
 		if err := os.Remove(a.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("binrpc listen %s: %w", a, err)
 		}
-		err := unixfile.Create(a.Path, s.o.mode, s.o.uid, s.o.gid, func() error {
+		err := unixfile.Create(a.Path, s.o.perm, func() error {
 			if a.Transport == UnixStream {
 				ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: a.Path, Net: "unix"})
 				if err != nil {

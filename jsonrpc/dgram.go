@@ -31,7 +31,7 @@ type dgramListener struct {
 // (jsonrpc.md §7): "udp:host:port" (also "udp:[v6]:port") or a unix socket
 // path, which is replaced if it exists, gets p's mode (0 means 0600) and
 // owner and is removed on Close.
-func (s *Server) listenDgram(addr string, p filePerm) (*dgramListener, error) {
+func (s *Server) listenDgram(addr string, p unixfile.Perm) (*dgramListener, error) {
 	l := &dgramListener{s: s, done: make(chan struct{})}
 	if hp, ok := strings.CutPrefix(addr, "udp:"); ok {
 		c, err := net.ListenPacket("udp", hp)
@@ -44,7 +44,7 @@ func (s *Server) listenDgram(addr string, p filePerm) (*dgramListener, error) {
 			return nil, fmt.Errorf("jsonrpc dgram: remove old %s: %w", addr, err)
 		}
 		var c *net.UnixConn
-		err := unixfile.Create(addr, p.mode, p.uid, p.gid, func() error {
+		err := unixfile.Create(addr, p, func() error {
 			var err error
 			c, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
 			return err

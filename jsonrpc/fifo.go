@@ -135,12 +135,12 @@ type fifoListener struct {
 // replaced) with p's mode (0 means 0600) and owner, and opens it for
 // reading with a writer of its own, so that it never sees end of file
 // (jsonrpc.md §6.1). Close removes it.
-func (s *Server) listenFIFO(path string, p filePerm) (*fifoListener, error) {
+func (s *Server) listenFIFO(path string, p unixfile.Perm) (*fifoListener, error) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("jsonrpc fifo: remove old %s: %w", path, err)
 	}
 	created := false
-	err := unixfile.Create(path, p.mode, p.uid, p.gid, func() error {
+	err := unixfile.Create(path, p, func() error {
 		if err := syscall.Mkfifo(path, 0o600); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kamsidecar/kamsidecar/internal/unixfile"
 	"github.com/kamsidecar/kamsidecar/rpc"
 )
 
@@ -186,25 +187,20 @@ func (s *Server) Close() error {
 // FileOption sets how ListenFIFO and ListenDgram create their file in the
 // file system (jsonrpcs's fifo_mode/fifo_user/fifo_group and
 // dgram_mode/dgram_user/dgram_group, jsonrpc.md §2).
-type FileOption func(*filePerm)
-
-type filePerm struct {
-	mode     os.FileMode
-	uid, gid int
-}
+type FileOption func(*unixfile.Perm)
 
 // WithFileMode sets the permission bits (0 means 0600, the default).
-func WithFileMode(m os.FileMode) FileOption { return func(p *filePerm) { p.mode = m } }
+func WithFileMode(m os.FileMode) FileOption { return func(p *unixfile.Perm) { p.Mode = m } }
 
 // WithFileOwner gives the file to uid and gid (-1 keeps the process's,
 // the default). The ownership is set before the mode; until then the file
 // is owner-only (package internal/unixfile).
 func WithFileOwner(uid, gid int) FileOption {
-	return func(p *filePerm) { p.uid, p.gid = uid, gid }
+	return func(p *unixfile.Perm) { p.UID, p.GID = uid, gid }
 }
 
-func newFilePerm(opts []FileOption) filePerm {
-	p := filePerm{uid: -1, gid: -1}
+func newFilePerm(opts []FileOption) unixfile.Perm {
+	p := unixfile.Private
 	for _, o := range opts {
 		o(&p)
 	}
@@ -217,7 +213,7 @@ func newFilePerm(opts []FileOption) filePerm {
 // plus the request's reply_name (§6.2).
 func (s *Server) ListenFIFO(path string, mode os.FileMode, opts ...FileOption) error {
 	p := newFilePerm(opts)
-	p.mode = mode
+	p.Mode = mode
 	_, err := s.listenFIFO(path, p)
 	return err
 }

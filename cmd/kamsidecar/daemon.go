@@ -417,7 +417,7 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 	if err != nil {
 		return err
 	}
-	d.bin = binrpc.NewServer(d.reg, binrpc.WithMode(perms.ctl.mode), binrpc.WithOwner(perms.ctl.uid, perms.ctl.gid))
+	d.bin = binrpc.NewServer(d.reg, binrpc.WithMode(perms.ctl.Mode), binrpc.WithOwner(perms.ctl.UID, perms.ctl.GID))
 	d.closers = append(d.closers, d.bin.Close)
 	for _, a := range ctlAddrs {
 		if err := d.bin.Listen(a); err != nil {
@@ -432,13 +432,13 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 	d.js = jsonrpc.NewServer(d.reg, jsonrpc.WithPretty(pretty), jsonrpc.WithReplyDir(replyDir))
 	d.closers = append(d.closers, d.js.Close)
 	for _, p := range fifos {
-		if err := d.js.ListenFIFO(p, perms.fifo.mode, jsonrpc.WithFileOwner(perms.fifo.uid, perms.fifo.gid)); err != nil {
+		if err := d.js.ListenFIFO(p, perms.fifo.Mode, jsonrpc.WithFileOwner(perms.fifo.UID, perms.fifo.GID)); err != nil {
 			return fmt.Errorf("fifo %s: %w", p, err)
 		}
 		d.log.Info("JSON-RPC FIFO (kamctl rpc, RPCFIFOPATH) listening", "path", p)
 	}
 	for _, a := range dgrams {
-		if err := d.js.ListenDgram(strings.TrimPrefix(a, "unix:"), jsonrpc.WithFileMode(perms.dgram.mode), jsonrpc.WithFileOwner(perms.dgram.uid, perms.dgram.gid)); err != nil {
+		if err := d.js.ListenDgram(strings.TrimPrefix(a, "unix:"), jsonrpc.WithFileMode(perms.dgram.Mode), jsonrpc.WithFileOwner(perms.dgram.UID, perms.dgram.GID)); err != nil {
 			return fmt.Errorf("dgram %s: %w", a, err)
 		}
 		d.log.Info("JSON-RPC datagram socket listening", "addr", a)
@@ -458,15 +458,9 @@ func (d *daemon) openRPC(f *serveFlags, cfg *kamcfg.Config, httpAddrs []string) 
 	return nil
 }
 
-// filePerm is the mode and owner of one RPC file (-1: the process's).
-type filePerm struct {
-	mode     fs.FileMode
-	uid, gid int
-}
-
 // rpcPerms are the modes and owners of the ctl sockets, the JSON-RPC FIFO
 // and the JSON-RPC unix datagram socket.
-type rpcPerms struct{ ctl, fifo, dgram filePerm }
+type rpcPerms struct{ ctl, fifo, dgram unixfile.Perm }
 
 // socketPerms returns the files' modes and owners: 0600 and the process's
 // own by default (--ctl, --fifo, --dgram); with --listen-from-cfg, what
@@ -477,34 +471,33 @@ type rpcPerms struct{ ctl, fifo, dgram filePerm }
 // its group unless told to. An unknown user or group is an error, as it
 // stops Kamailio.
 func socketPerms(fromCfg bool, cfg *kamcfg.Config) (rpcPerms, error) {
-	own := filePerm{mode: 0o600, uid: -1, gid: -1}
-	p := rpcPerms{ctl: own, fifo: own, dgram: own}
+	p := rpcPerms{ctl: unixfile.Private, fifo: unixfile.Private, dgram: unixfile.Private}
 	if !fromCfg {
 		return p, nil
 	}
 	st := cfg.Settings
 	var err error
-	resolve := func(fp *filePerm, what, user, group string) {
+	resolve := func(fp *unixfile.Perm, what, user, group string) {
 		if err != nil {
 			return
 		}
 		var e error
-		if fp.uid, fp.gid, e = unixfile.Owner(user, group); e != nil {
+		if fp.UID, fp.GID, e = unixfile.Owner(user, group); e != nil {
 			err = fmt.Errorf("%s: %w", what, e)
 		}
 	}
 	if st.CTL.Loaded {
 		if st.CTL.Mode != 0 {
-			p.ctl.mode = fs.FileMode(st.CTL.Mode).Perm()
+			p.ctl.Mode = fs.FileMode(st.CTL.Mode).Perm()
 		}
 		resolve(&p.ctl, "ctl user/group", st.CTL.User, st.CTL.Group)
 	}
 	js := st.JSONRPC
 	if cfg.ModParamWritten("jsonrpcs", "fifo_mode") && js.FIFOMode != 0 {
-		p.fifo.mode = fs.FileMode(js.FIFOMode).Perm()
+		p.fifo.Mode = fs.FileMode(js.FIFOMode).Perm()
 	}
 	if cfg.ModParamWritten("jsonrpcs", "dgram_mode") && js.DgramMode != 0 {
-		p.dgram.mode = fs.FileMode(js.DgramMode).Perm()
+		p.dgram.Mode = fs.FileMode(js.DgramMode).Perm()
 	}
 	resolve(&p.fifo, "jsonrpcs fifo_user/fifo_group", js.FIFOUser.String(), js.FIFOGroup.String())
 	resolve(&p.dgram, "jsonrpcs dgram_user/dgram_group", js.DgramUser.String(), js.DgramGroup.String())

@@ -10,6 +10,7 @@ import (
 
 	"fmt"
 	"github.com/kamsidecar/kamsidecar/internal/testutil"
+	"github.com/kamsidecar/kamsidecar/internal/unixfile"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -55,7 +56,7 @@ func TestSIPSocketsFromCfg(t *testing.T) {
 // cfg (binrpc.md §1, jsonrpc.md §2).
 func TestSocketPerms(t *testing.T) {
 	const mods = "loadmodule \"ctl.so\"\nloadmodule \"jsonrpcs.so\"\n"
-	def := filePerm{mode: 0o600, uid: -1, gid: -1}
+	def := unixfile.Private
 	tests := []struct {
 		name    string
 		fromCfg bool
@@ -69,7 +70,7 @@ func TestSocketPerms(t *testing.T) {
 			"modparam(\"ctl\", \"mode\", 0660)\nmodparam(\"ctl\", \"user\", \"1001\")\nmodparam(\"ctl\", \"group\", \"root\")\n" +
 			"modparam(\"jsonrpcs\", \"fifo_mode\", 0640)\nmodparam(\"jsonrpcs\", \"fifo_group\", 7)\n" +
 			"modparam(\"jsonrpcs\", \"dgram_mode\", 0666)\nmodparam(\"jsonrpcs\", \"dgram_user\", \"root\")\n",
-			rpcPerms{filePerm{0o660, 1001, 0}, filePerm{0o640, -1, 7}, filePerm{0o666, 0, -1}}, ""},
+			rpcPerms{unixfile.Perm{Mode: 0o660, UID: 1001, GID: 0}, unixfile.Perm{Mode: 0o640, UID: -1, GID: 7}, unixfile.Perm{Mode: 0o666, UID: 0, GID: -1}}, ""},
 		{"ctl not loaded", true, "loadmodule \"jsonrpcs.so\"\n", rpcPerms{def, def, def}, ""},
 		{"unknown user", true, mods + "modparam(\"ctl\", \"user\", \"no-such-user-kamsidecar\")\n", rpcPerms{}, "ctl user/group"},
 		{"unknown fifo group", true, mods + "modparam(\"jsonrpcs\", \"fifo_group\", \"no-such-group-kamsidecar\")\n", rpcPerms{}, "fifo_user/fifo_group"},

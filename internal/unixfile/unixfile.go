@@ -21,19 +21,31 @@ import (
 // write only.
 const DefaultMode fs.FileMode = 0o600
 
+// Perm is the mode and owner a file is created with.
+type Perm struct {
+	// Mode is the permission bits; 0 means DefaultMode.
+	Mode fs.FileMode
+	// UID and GID own the file; -1 keeps the process's user or group.
+	UID, GID int
+}
+
+// Private is DefaultMode, owned by the process: what a file gets unless
+// the operator asks for more.
+var Private = Perm{Mode: DefaultMode, UID: -1, GID: -1}
+
 // umaskMu serialises the umask changes of Create (the umask is per
 // process).
 var umaskMu sync.Mutex
 
 // Create runs create, which makes the file at path (a bind of a unix
 // socket, a mkfifo), under the umask 0177, so that the new file is at most
-// readable and writable by its owner; it then gives the file to uid:gid
-// (-1 keeps the process's user or group) and only then sets mode (0 is
-// DefaultMode). Between the bind and the chmod nobody else can connect,
+// readable and writable by its owner; it then gives the file to p's owner
+// and only then sets p's mode. Between the bind and the chmod nobody else can connect,
 // whatever the process's umask; a group is granted access only once the
 // file is that group's. On an error after create the caller removes the
 // file.
-func Create(path string, mode fs.FileMode, uid, gid int, create func() error) error {
+func Create(path string, p Perm, create func() error) error {
+	mode, uid, gid := p.Mode, p.UID, p.GID
 	if mode == 0 {
 		mode = DefaultMode
 	}

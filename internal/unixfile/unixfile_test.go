@@ -73,7 +73,7 @@ func TestCreate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, "s"+strconv.Itoa(i))
 			var ln *net.UnixListener
-			err := Create(path, tc.mode, tc.uid, tc.gid, func() error {
+			err := Create(path, Perm{Mode: tc.mode, UID: tc.uid, GID: tc.gid}, func() error {
 				var err error
 				ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 				if err != nil {
@@ -108,7 +108,7 @@ func TestCreate(t *testing.T) {
 	if m := syscall.Umask(0); m != 0 {
 		t.Errorf("umask left at %o", m)
 	}
-	if err := Create(filepath.Join(dir, "x"), 0, -1, -1, func() error { return os.ErrExist }); !errors.Is(err, os.ErrExist) {
+	if err := Create(filepath.Join(dir, "x"), Private, func() error { return os.ErrExist }); !errors.Is(err, os.ErrExist) {
 		t.Errorf("create error: %v", err)
 	}
 }
