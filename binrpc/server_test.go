@@ -423,16 +423,7 @@ func TestStreamProtocol(t *testing.T) {
 		}
 		p = append(p, req(13, "core.prints", "end")...)
 		c.Write(p)
-		cl, err := Dial(context.Background(), sock)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if r, err := cl.Call(ctx, "core.prints", "ok"); err != nil || r.Records[0].Str != "ok" {
-			t.Errorf("other client not served: %v", err)
-		}
+		otherClientServed(t, sock)
 		ps := readPackets(t, c, 4)
 		for i, r := range ps {
 			h, hn, _ := ParseHeader(r)
@@ -453,16 +444,7 @@ func TestStreamProtocol(t *testing.T) {
 	t.Run("idle close and slow client", func(t *testing.T) {
 		c := rawConn(t, "unix", sock)
 		c.Write([]byte{0xa1, 0x01}) // half a header
-		cl, err := Dial(context.Background(), sock)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if r, err := cl.Call(ctx, "core.prints", "ok"); err != nil || r.Records[0].Str != "ok" {
-			t.Errorf("other client not served: %v", err)
-		}
+		cl, ctx := otherClientServed(t, sock)
 		if r, err := cl.Call(ctx, "ctl.connections"); err != nil || r.Records[0].Int != 2 {
 			t.Errorf("ctl.connections: %+v %v", r, err)
 		}
@@ -681,4 +663,22 @@ func TestListenWhileServing(t *testing.T) {
 	if _, err := os.Stat(reply); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("reply socket not removed: %v", err)
 	}
+}
+
+// otherClientServed checks that a new client on sock is answered while
+// another connection is busy or stalled, and returns it, open until the
+// test ends, with a context for more calls.
+func otherClientServed(t *testing.T, sock string) (*Client, context.Context) {
+	t.Helper()
+	cl, err := Dial(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	if r, err := cl.Call(ctx, "core.prints", "ok"); err != nil || r.Records[0].Str != "ok" {
+		t.Errorf("other client not served: %v", err)
+	}
+	return cl, ctx
 }

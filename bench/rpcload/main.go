@@ -560,17 +560,8 @@ func window(r *loadResult, rawURL, method string, clients int, warm, dur time.Du
 func groupCPU(pgid int) int64 {
 	var total int64
 	for _, pid := range groupPids(pgid) {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
 		// f[0] is field 3 (state); utime is field 14, stime 15.
+		f := statFields(strconv.Itoa(pid))
 		if len(f) < 13 {
 			continue
 		}
@@ -579,6 +570,21 @@ func groupCPU(pgid int) int64 {
 		total += (ut + st) * 1e6 / clkTck
 	}
 	return total
+}
+
+// statFields are the fields of /proc/PID/stat after the command name (the
+// first is field 3, the state), or nil.
+func statFields(pid string) []string {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
 }
 
 const clkTck = 100 // USER_HZ on Linux
@@ -592,16 +598,7 @@ func groupPids(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
+		f := statFields(e.Name())
 		// f[0] state, f[1] ppid, f[2] pgrp
 		if len(f) > 2 && f[2] == strconv.Itoa(pgid) {
 			out = append(out, pid)
