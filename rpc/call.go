@@ -204,13 +204,7 @@ type Observation struct {
 // Report tells the observer, if any, about the call; the zero Observation
 // reports nothing.
 func (o Observation) Report() {
-	if o.r == nil {
-		return
-	}
-	o.r.mu.RLock()
-	obs := o.r.observer
-	o.r.mu.RUnlock()
-	if obs != nil {
-		obs(o.transport, o.method, o.d, o.fault)
+	if o.r != nil {
+		o.r.Observe(o.transport, o.method, o.d, o.fault)
 	}
 }
