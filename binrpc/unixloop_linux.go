@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/kamsidecar/kamsidecar/internal/rawsys"
 )
 
 // unixLoop serves every connection of one unix stream listener from one
@@ -364,20 +366,18 @@ func (u *unixLoop) readable(ctx context.Context, c *uconn) {
 			c.buf = append(make([]byte, 0, nc), c.buf...)
 		}
 		free := c.buf[len(c.buf):cap(c.buf)]
-		r, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&free[0])), uintptr(len(free)))
+		r, e := rawsys.Read(uintptr(c.fd), free)
 		switch {
-		case e == syscall.EINTR:
-			continue
 		case e == syscall.EAGAIN:
 			return
 		case e != 0 || r == 0:
 			u.closeConn(c) // end of stream or error
 			return
 		}
-		c.buf = c.buf[:len(c.buf)+int(r)]
+		c.buf = c.buf[:len(c.buf)+r]
 		c.last = time.Now()
 		u.process(ctx, c)
-		if int(r) < len(free) {
+		if r < len(free) {
 			return // drained when read: epoll reports what comes next
 		}
 	}
@@ -402,20 +402,16 @@ func (u *unixLoop) emit(c *uconn, p []byte) error {
 	if c.dead || c.fd < 0 {
 		return net.ErrClosed
 	}
-	for len(c.out) == 0 && len(p) > 0 {
-		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-		if e == syscall.EINTR {
-			continue
-		}
-		if e == syscall.EAGAIN {
-			break
-		}
-		if e != 0 {
+	if len(c.out) == 0 && len(p) > 0 {
+		n, e := rawsys.Write(uintptr(c.fd), p)
+		if e != 0 && e != syscall.EAGAIN {
 			c.dead = true
 			return e
 		}
-		p = p[r:]
-		c.last = time.Now()
+		if n > 0 {
+			p = p[n:]
+			c.last = time.Now()
+		}
 	}
 	if len(p) == 0 {
 		return nil
@@ -435,20 +431,20 @@ func (u *unixLoop) emit(c *uconn, p []byte) error {
 
 // flush writes c.out as the socket drains; then c's next packets.
 func (u *unixLoop) flush(ctx context.Context, c *uconn) {
-	for len(c.out) > 0 {
-		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&c.out[0])), uintptr(len(c.out)))
-		if e == syscall.EINTR {
-			continue
+	if len(c.out) > 0 {
+		n, e := rawsys.Write(uintptr(c.fd), c.out)
+		if n > 0 {
+			c.out = c.out[n:]
+			c.last = time.Now()
 		}
-		if e == syscall.EAGAIN {
+		switch e {
+		case 0:
+		case syscall.EAGAIN:
 			return
-		}
-		if e != 0 {
+		default:
 			u.closeConn(c)
 			return
 		}
-		c.out = c.out[r:]
-		c.last = time.Now()
 	}
 	c.out = nil
 	if c.closing {

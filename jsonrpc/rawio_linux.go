@@ -5,7 +5,8 @@ import (
 	"net"
 	"os"
 	"syscall"
-	"unsafe"
+
+	"github.com/kamsidecar/kamsidecar/internal/rawsys"
 )
 
 // rawIO reads and writes a non-blocking socket with raw system calls
@@ -51,20 +52,12 @@ func newRawIO(c net.Conn) *rawIO {
 
 // read is one attempt of Read on fd: false when it must wait.
 func (r *rawIO) read(fd uintptr) bool {
-	for {
-		m, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&r.rb[0])), uintptr(len(r.rb)))
-		switch e {
-		case 0:
-			r.rn = int(m)
-			return true
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		}
-		r.rerrno = e
-		return true
+	r.rn, r.rerrno = rawsys.Read(fd, r.rb)
+	if r.rerrno == syscall.EAGAIN {
+		r.rerrno = 0
+		return false
 	}
+	return true
 }
 
 func (r *rawIO) Read(p []byte) (int, error) {
@@ -87,20 +80,12 @@ func (r *rawIO) Read(p []byte) (int, error) {
 
 // write is one attempt of Write on fd: false when it must wait.
 func (r *rawIO) write(fd uintptr) bool {
-	for r.wn < len(r.wb) {
-		m, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&r.wb[r.wn])), uintptr(len(r.wb)-r.wn))
-		switch e {
-		case 0:
-			r.wn += int(m)
-			continue
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		}
-		r.werrno = e
-		return true
+	n, e := rawsys.Write(fd, r.wb[r.wn:])
+	r.wn += n
+	if e == syscall.EAGAIN {
+		return false
 	}
+	r.werrno = e
 	return true
 }
 
