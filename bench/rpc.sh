@@ -9,7 +9,7 @@
 #   CHILDREN=2 TCP_CHILDREN=2 bench/rpc.sh   # Kamailio's children= settings
 #   KS_ENV="GOMAXPROCS=1" bench/rpc.sh       # environment of kamsidecar only
 #   SIZES=10 CLIENTS=1 bench/rpc.sh           # only some list sizes and client counts
-#   PARTS=kamcmd RUNS=400 bench/rpc.sh       # only some parts: http, kamcmd, pss
+#   PARTS=kamcmd RUNS=400 bench/rpc.sh       # only some parts: http, kamcmd, ctl, pss
 #
 # For each list size both servers run side by side (Kamailio: xhttp +
 # jsonrpcs on the cfg's tcp listen, ctl binrpc on a unix socket, -Y/-w a
@@ -22,7 +22,11 @@
 #     take turns (K S, S K, ...) so that a change in machine load hits both;
 #   - at 10 destinations: RUNS alternating runs of real kamcmd
 #     `core.version` and `dispatcher.list` against each unix ctl socket
-#     (kamcmd cannot print a dispatcher.list above 128 KiB);
+#     (kamcmd cannot print a dispatcher.list above 128 KiB), with the
+#     mean difference and its 95% confidence interval;
+#   - at 10 destinations: CTL_RUNS alternating calls of core.version on
+#     each ctl socket by bench/rpcload itself (connect, request, reply,
+#     close: the servers' part of a kamcmd run, without its 4 ms start-up);
 #   - at 1,000 destinations, after the load: PSS, the sum of Pss of
 #     /proc/PID/smaps_rollup over every process of each server's group.
 # Before measuring, both servers' dispatcher.list replies are parsed and
@@ -43,7 +47,8 @@ LIMIT=${LIMIT:-900} # seconds for the whole run
 KS_ENV=${KS_ENV:-}   # environment of kamsidecar only, e.g. KS_ENV="GOMAXPROCS=1"
 SIZES=${SIZES:-10 1000} # list sizes (destinations) to run
 CLIENTS=${CLIENTS:-1 8} # HTTP client counts to run
-PARTS=${PARTS:-http kamcmd pss} # which measures to run
+CTL_RUNS=${CTL_RUNS:-3000}
+PARTS=${PARTS:-http kamcmd ctl pss} # which measures to run
 part() { [[ " ${PARTS//,/ } " == *" $1 "* ]]; }
 moddir=/usr/lib/x86_64-linux-gnu/kamailio/modules
 cfg=$PWD/bench/rpc/kamailio.cfg
@@ -169,7 +174,23 @@ bench_kamcmd() {
   out=$("$load" kamcmd -runs "$RUNS" "unix:$kam_ctl" "unix:$ks_ctl" -- "$@")
   row "kamcmd $label mean ms" "$(kv mean_ms_a "$out")" "$(kv mean_ms_b "$out")" "$(ratio "$(kv mean_ms_a "$out")" "$(kv mean_ms_b "$out")")" 1
   row "kamcmd $label median ms" "$(kv median_ms_a "$out")" "$(kv median_ms_b "$out")" "$(ratio "$(kv median_ms_a "$out")" "$(kv median_ms_b "$out")")" 1
+  printf '  %-38s %22s   (95%% CI, paired runs)\n' "kamsidecar - kamailio, us" "$(kv diff_us "$out") +- $(kv ci95_us "$out")"
   printf '  %-38s %22s %22s   output %s\n' "output lines" "$(kv lines_a "$out")" "$(kv lines_b "$out")" "$(kv output "$out")"
+}
+
+# bench_ctl: the servers' part of a kamcmd call, without kamcmd's own
+# start-up and exit (4+ ms of the run, the same for both): connect, a
+# core.version request, the reply, close; CTL_RUNS calls each, alternating.
+bench_ctl() {
+  local out
+  out=$("$load" ctl -runs "$CTL_RUNS" "$kam_ctl" "$ks_ctl")
+  us() { kv "$1" "$out" | awk '{ printf "%.1f", $1 * 1000 }'; }
+  # No target of its own (the issue's is the kamcmd run above): it shows
+  # how much of a kamcmd run is the servers' and where they differ.
+  printf '%-40s %22s %22s %7sx  (no target)\n' "ctl socket core.version mean / p50 us" \
+    "$(us mean_ms_a) / $(us median_ms_a)" "$(us mean_ms_b) / $(us median_ms_b)" "$(ratio "$(kv mean_ms_a "$out")" "$(kv mean_ms_b "$out")")"
+  printf '  %-38s %22s %22s\n' "p90 / p99 us" "$(us p90_ms_a) / $(us p99_ms_a)" "$(us p90_ms_b) / $(us p99_ms_b)"
+  printf '  %-38s %22s   (95%% CI, paired calls)\n' "kamsidecar - kamailio, us" "$(kv diff_us "$out") +- $(kv ci95_us "$out")"
 }
 
 header
@@ -187,6 +208,9 @@ for n in "${sizes[@]}"; do
   if [ "$n" = 10 ] && part kamcmd; then
     bench_kamcmd core.version core.version # the outputs differ: each prints its own name and version
     bench_kamcmd "dispatcher.list 10 dst" dispatcher.list
+  fi
+  if [ "$n" = 10 ] && part ctl; then
+    bench_ctl
   fi
   if [ "$n" = 1000 ] && part pss; then
     km=$("$load" pss -pgid "$kam_pg")

@@ -1,11 +1,13 @@
 // Command rpcload is the load generator and meter of bench/rpc.sh: it
 // drives JSON-RPC over HTTP (POST /RPC on keep-alive connections) and
-// kamcmd against real Kamailio and kamsidecar, and reads their memory.
+// kamcmd against real Kamailio and kamsidecar, times single BINRPC calls
+// on their ctl sockets, and reads their memory.
 //
 //	rpcload wait   -url URL [-timeout 30s]
 //	rpcload shape  -n N URL_A URL_B
 //	rpcload http   -url URL [-url URL2] -c CLIENTS [-d 5s] [-w 1s] [-rounds 5] [-pgid PGID [-pgid PGID2]]
 //	rpcload kamcmd [-runs 200] [-kamcmd kamcmd] SOCK_A SOCK_B -- CMD [ARGS]...
+//	rpcload ctl    [-runs 2000] [-gap 1ms] [-method core.version] PATH_A PATH_B
 //	rpcload pss    -pgid PGID
 //
 // Every command prints key=value lines for the script to read. The HTTP
@@ -23,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -34,11 +37,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kamsidecar/kamsidecar/binrpc"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: rpcload wait|shape|http|kamcmd|pss ...")
+		fmt.Fprintln(os.Stderr, "usage: rpcload wait|shape|http|kamcmd|ctl|pss ...")
 		os.Exit(2)
 	}
 	var err error
@@ -51,6 +56,8 @@ func main() {
 		err = cmdHTTP(os.Args[2:])
 	case "kamcmd":
 		err = cmdKamcmd(os.Args[2:])
+	case "ctl":
+		err = cmdCtl(os.Args[2:])
 	case "pss":
 		err = cmdPSS(os.Args[2:])
 	default:
@@ -688,21 +695,117 @@ func cmdKamcmd(args []string) error {
 			}
 		}
 	}
+	summarize(times)
 	for i := range 2 {
-		slices.Sort(times[i])
-		var sum time.Duration
-		for _, d := range times[i] {
-			sum += d
-		}
-		mean := float64(sum) / float64(len(times[i])) / 1e6
-		med := float64(times[i][len(times[i])/2]) / 1e6
-		fmt.Printf("mean_ms_%c=%.3f median_ms_%c=%.3f lines_%c=%d bytes_%c=%d\n", 'a'+i, mean, 'a'+i, med,
-			'a'+i, bytes.Count(outs[i], []byte("\n")), 'a'+i, len(outs[i]))
+		fmt.Printf("lines_%c=%d bytes_%c=%d\n", 'a'+i, bytes.Count(outs[i], []byte("\n")), 'a'+i, len(outs[i]))
 	}
 	same := "identical"
 	if !bytes.Equal(outs[0], outs[1]) {
 		same = "differ"
 	}
 	fmt.Printf("output=%s\n", same)
+	return nil
+}
+
+// summarize prints, for two series of times taken in alternation (pair r
+// is the r-th time of each), the mean and median of each in ms, and the
+// mean of the differences B-A in us with the half-width of its 95%
+// confidence interval (1.96 standard errors of the paired differences),
+// so that the script can tell a difference from the noise.
+func summarize(times [2][]time.Duration) {
+	n := min(len(times[0]), len(times[1]))
+	var sum, sq float64
+	for r := range n {
+		d := float64(times[1][r]-times[0][r]) / 1e3
+		sum += d
+		sq += d * d
+	}
+	for i := range 2 {
+		ts := slices.Clone(times[i])
+		slices.Sort(ts)
+		var total time.Duration
+		for _, d := range ts {
+			total += d
+		}
+		q := func(f float64) float64 { return float64(ts[int(f*float64(len(ts)-1))]) / 1e6 }
+		fmt.Printf("mean_ms_%c=%.4f median_ms_%c=%.4f p90_ms_%c=%.4f p99_ms_%c=%.4f\n", 'a'+i, float64(total)/float64(len(ts))/1e6,
+			'a'+i, q(0.5), 'a'+i, q(0.9), 'a'+i, q(0.99))
+	}
+	mean := sum / float64(n)
+	sd := 0.0
+	if n > 1 {
+		sd = math.Sqrt(max(0, (sq-float64(n)*mean*mean)/float64(n-1)))
+	}
+	fmt.Printf("diff_us=%.1f ci95_us=%.1f\n", mean, 1.96*sd/math.Sqrt(float64(n)))
+}
+
+// cmdCtl times the server's part of a kamcmd call on two unix ctl
+// sockets: connect, one BINRPC request, the whole reply, close (what
+// kamcmd does between its start-up and its exit), alternating between the
+// sockets with a pause between calls, as between kamcmd runs, so that
+// each server is idle when the call comes.
+func cmdCtl(args []string) error {
+	fs := flag.NewFlagSet("ctl", flag.ExitOnError)
+	runs := fs.Int("runs", 2000, "calls per socket")
+	gap := fs.Duration("gap", time.Millisecond, "pause between calls")
+	method := fs.String("method", "core.version", "method (no parameters)")
+	fs.Parse(args)
+	socks := fs.Args()
+	if len(socks) != 2 {
+		return errors.New("ctl: want PATH_A PATH_B")
+	}
+	req, err := binrpc.Request(1, *method)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 1<<17)
+	call := func(path string) (time.Duration, error) {
+		t0 := time.Now()
+		c, err := net.DialTimeout("unix", path, 5*time.Second)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		c.SetDeadline(t0.Add(5 * time.Second))
+		if _, err := c.Write(req); err != nil {
+			return 0, err
+		}
+		got := 0
+		for {
+			n, err := c.Read(buf[got:])
+			if err != nil {
+				return 0, fmt.Errorf("%s: %v", path, err)
+			}
+			got += n
+			h, hn, err := binrpc.ParseHeader(buf[:got])
+			if err == nil && got >= hn+int(h.Length) {
+				if h.Type != binrpc.TypeReply {
+					return 0, fmt.Errorf("%s: %s: fault", path, *method)
+				}
+				return time.Since(t0), nil
+			}
+			if err != nil && !errors.Is(err, binrpc.ErrMoreData) {
+				return 0, fmt.Errorf("%s: %v", path, err)
+			}
+			if got == len(buf) {
+				return 0, fmt.Errorf("%s: reply over %d bytes", path, len(buf))
+			}
+		}
+	}
+	var times [2][]time.Duration
+	for r := -1; r < *runs; r++ { // r -1: warm-up
+		for j := range 2 {
+			i := (r + 2 + j) % 2
+			d, err := call(socks[i])
+			if err != nil {
+				return err
+			}
+			if r >= 0 {
+				times[i] = append(times[i], d)
+			}
+			time.Sleep(*gap)
+		}
+	}
+	summarize(times)
 	return nil
 }
