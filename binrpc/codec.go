@@ -237,8 +237,18 @@ func AppendArrayEnd(b []byte) []byte { return append(b, 0x84) }
 // the name in Str. It never panics; a length beyond b is ErrEndOfPacket,
 // a malformed record ErrBadRecord.
 func ReadRecord(b []byte) (Record, int, error) {
+	r, v, n, err := readRecord(b)
+	if err == nil && (r.Type == RecStr || r.Type == RecAVP || r.Type == RecBytes) {
+		r.Str = string(v)
+	}
+	return r, n, err
+}
+
+// readRecord is ReadRecord with a STR, AVP name or BYTES value as the
+// bytes of b (Str left empty): a method name is looked up without a copy.
+func readRecord(b []byte) (Record, []byte, int, error) {
 	if len(b) == 0 {
-		return Record{}, 0, ErrEndOfPacket
+		return Record{}, nil, 0, ErrEndOfPacket
 	}
 	t := RecordType(b[0] & 0x0f)
 	flag := b[0]&0x80 != 0
@@ -247,10 +257,10 @@ func ReadRecord(b []byte) (Record, int, error) {
 	if t == RecDouble {
 		n := int(b[0] >> 4)
 		if n > 8 {
-			return Record{}, 0, ErrBadRecord
+			return Record{}, nil, 0, ErrBadRecord
 		}
 		if len(b) < 1+n {
-			return Record{}, 0, ErrEndOfPacket
+			return Record{}, nil, 0, ErrEndOfPacket
 		}
 		v := readBE(b[1 : 1+n])
 		var x int64
@@ -259,40 +269,40 @@ func ReadRecord(b []byte) (Record, int, error) {
 		} else {
 			x = int64(v) // fewer than 8 bytes: never negative
 		}
-		return Record{Type: t, Double: float64(x) / 1000}, 1 + n, nil
+		return Record{Type: t, Double: float64(x) / 1000}, nil, 1 + n, nil
 	}
 	switch t {
 	case RecStruct, RecArray:
 		if size != 0 {
-			return Record{}, 0, ErrBadRecord
+			return Record{}, nil, 0, ErrBadRecord
 		}
-		return Record{Type: t, End: flag}, 1, nil
+		return Record{Type: t, End: flag}, nil, 1, nil
 	case RecInt, RecStr, RecAVP, RecBytes:
 	default:
-		return Record{}, 0, ErrBadRecord
+		return Record{}, nil, 0, ErrBadRecord
 	}
 	if flag {
 		if size == 0 || size > 4 {
-			return Record{}, 0, ErrBadRecord
+			return Record{}, nil, 0, ErrBadRecord
 		}
 		if len(b) < 1+size {
-			return Record{}, 0, ErrEndOfPacket
+			return Record{}, nil, 0, ErrEndOfPacket
 		}
 		l := readBE(b[1 : 1+size])
 		pos += size
 		if l > uint64(len(b)-pos) {
-			return Record{}, 0, ErrEndOfPacket
+			return Record{}, nil, 0, ErrEndOfPacket
 		}
 		size = int(l)
 	} else if size > len(b)-pos {
-		return Record{}, 0, ErrEndOfPacket
+		return Record{}, nil, 0, ErrEndOfPacket
 	}
 	v := b[pos : pos+size]
 	r := Record{Type: t}
 	switch t {
 	case RecInt:
 		if size > 4 {
-			return Record{}, 0, ErrBadRecord
+			return Record{}, nil, 0, ErrBadRecord
 		}
 		if size == 4 {
 			r.Int = int32(uint32(readBE(v)))
@@ -303,11 +313,11 @@ func ReadRecord(b []byte) (Record, int, error) {
 		if size > 0 && v[size-1] == 0 {
 			v = v[:size-1]
 		}
-		r.Str = string(v)
+		return r, v, pos + size, nil
 	case RecBytes:
-		r.Str = string(v)
+		return r, v, pos + size, nil
 	}
-	return r, pos + size, nil
+	return r, nil, pos + size, nil
 }
 
 // maxDepth bounds the nesting of structs and arrays a decoder accepts.

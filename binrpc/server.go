@@ -452,7 +452,7 @@ func (s *Server) processStream(ctx context.Context, ci *ConnInfo, buf []byte, em
 		}
 		rest := buf[used:]
 		h, hn, err := ParseHeader(rest)
-		if errors.Is(err, ErrMoreData) {
+		if err == ErrMoreData { // ParseHeader's own sentinel, never wrapped
 			return used, false
 		}
 		if err != nil {
@@ -555,16 +555,16 @@ func (s *Server) handle(ctx context.Context, ci *ConnInfo, h Header, body []byte
 	if h.Type != TypeRequest {
 		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request: " + ErrCorrupted.Error()}), true, obs
 	}
-	r, n, err := ReadRecord(body)
+	r, name, n, err := readRecord(body)
 	if err == nil && r.Type != RecStr {
 		err = ErrType
 	}
 	if err != nil {
 		return faultPacket(h.Cookie, rpc.Fault{Code: 400, Message: "bad request method: " + reason(err)}), true, obs
 	}
-	m := s.reg.Lookup(r.Str)
+	m := s.reg.LookupBytes(name)
 	if m == nil {
-		return faultPacket(h.Cookie, rpc.Fault{Code: 500, Message: "command " + r.Str + " not found"}), false, obs
+		return faultPacket(h.Cookie, rpc.Fault{Code: 500, Message: "command " + string(name) + " not found"}), false, obs
 	}
 	ps := &st.ps
 	*ps = params{body: body[n:], autoconv: s.o.autoconv}

@@ -44,8 +44,10 @@ type unixLoop struct {
 	lrc    syscall.RawConn // the listener's descriptor (Control only)
 	ep     *os.File        // the epoll instance, in the runtime's poller
 	eprc   syscall.RawConn
+	epfd   uintptr // ep's descriptor: only the loop closes ep, last
 	lfd    int32
-	conns  map[int32]*uconn
+	conns  []*uconn  // by descriptor: a slice, as descriptors are small numbers
+	now    time.Time // read once per batch of events: the connections' activity clock
 	armed  time.Time // the epoll file's read deadline (zero: none)
 	fatal  error     // epoll_pwait failed
 	repoll bool      // an EPOLL_CTL_MOD since the last epoll_pwait
@@ -61,11 +63,6 @@ type unixLoop struct {
 	acceptFn  func(fd uintptr)
 	acceptFd  int32
 	acceptErr syscall.Errno
-	ctlFn     func(epfd uintptr)
-	ctlOp     int
-	ctlFd     int32
-	ctlEvents uint32
-	ctlErr    syscall.Errno
 
 	// mu orders the loop's deadlines and close's wake-up (a deadline in
 	// the past), so that the loop cannot undo the wake-up.
@@ -113,9 +110,8 @@ func newUnixLoop(s *Server, l *listener) (*unixLoop, error) {
 		ep.Close()
 		return nil, err
 	}
-	u := &unixLoop{s: s, l: l, lrc: lrc, ep: ep, lfd: -1, conns: map[int32]*uconn{}}
+	u := &unixLoop{s: s, l: l, lrc: lrc, ep: ep, epfd: uintptr(epfd), lfd: -1}
 	u.acceptFn = u.rawAccept
-	u.ctlFn = u.rawCtl
 	if u.eprc, err = ep.SyscallConn(); err != nil {
 		ep.Close()
 		return nil, err
@@ -174,21 +170,14 @@ func (u *unixLoop) watch(c *uconn) error {
 	return nil
 }
 
+// ctl is epoll_ctl on the loop's epoll instance. It needs no Control:
+// the epoll file is closed by the loop itself, after its last ctl.
 func (u *unixLoop) ctl(op int, fd int32, events uint32) error {
-	u.ctlOp, u.ctlFd, u.ctlEvents = op, fd, events
-	if err := u.eprc.Control(u.ctlFn); err != nil {
-		return err
-	}
-	if u.ctlErr != 0 {
-		return u.ctlErr
+	ev := syscall.EpollEvent{Events: events, Fd: fd}
+	if _, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, u.epfd, uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0); e != 0 {
+		return e
 	}
 	return nil
-}
-
-// rawCtl is ctl's epoll_ctl, run under the epoll file's Control.
-func (u *unixLoop) rawCtl(epfd uintptr) {
-	ev := syscall.EpollEvent{Events: u.ctlEvents, Fd: u.ctlFd}
-	_, _, u.ctlErr = syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, epfd, uintptr(u.ctlOp), uintptr(u.ctlFd), uintptr(unsafe.Pointer(&ev)), 0, 0)
 }
 
 // rawAccept is accept's accept4, run under the listener's Control.
@@ -209,6 +198,7 @@ func (u *unixLoop) run(ctx context.Context) {
 		}
 		err := u.eprc.Read(func(epfd uintptr) bool { return u.poll(ctx, epfd) })
 		switch {
+		case err == nil:
 		case u.fatal != nil:
 			u.s.o.log.Warn("binrpc epoll", "listener", u.l.addr.String(), "err", u.fatal)
 			return
@@ -247,13 +237,14 @@ func (u *unixLoop) poll(ctx context.Context, epfd uintptr) bool {
 			return true
 		}
 		n := int(r)
+		u.now = time.Now()
 		for i := range n {
 			ev := u.evs[i]
 			if ev.Fd == u.lfd {
 				u.accept(ctx)
 				continue
 			}
-			c := u.conns[ev.Fd]
+			c := u.conn(ev.Fd)
 			if c == nil {
 				continue
 			}
@@ -274,7 +265,9 @@ func (u *unixLoop) poll(ctx context.Context, epfd uintptr) bool {
 // shutdown closes the loop's connections.
 func (u *unixLoop) shutdown() {
 	for _, c := range u.conns {
-		u.closeConn(c)
+		if c != nil {
+			u.closeConn(c)
+		}
 	}
 	u.ep.Close()
 }
@@ -323,8 +316,8 @@ func (u *unixLoop) accept(ctx context.Context) {
 		c.cn = conn{id: s.nextID, info: ConnInfo{Transport: UnixStream, PeerAddr: "<anonymous unix socket>", LocalAddr: u.l.addr.Path}}
 		s.conns[&c.cn] = struct{}{}
 		s.mu.Unlock()
-		c.fd, c.last = nfd, time.Now()
-		u.conns[nfd] = c
+		c.fd, c.last = nfd, u.now
+		u.setConn(nfd, c)
 		u.arm(c.last)
 		// The request is often there already (kamcmd writes right after
 		// connect): it is answered before the descriptor goes into the
@@ -375,7 +368,7 @@ func (u *unixLoop) readable(ctx context.Context, c *uconn) {
 			return
 		}
 		c.buf = c.buf[:len(c.buf)+r]
-		c.last = time.Now()
+		c.last = u.now
 		u.process(ctx, c)
 		if r < len(free) {
 			return // drained when read: epoll reports what comes next
@@ -410,7 +403,7 @@ func (u *unixLoop) emit(c *uconn, p []byte) error {
 		}
 		if n > 0 {
 			p = p[n:]
-			c.last = time.Now()
+			c.last = time.Now() // the method may have taken a while
 		}
 	}
 	if len(p) == 0 {
@@ -464,7 +457,7 @@ func (u *unixLoop) closeConn(c *uconn) {
 	if c.fd < 0 {
 		return
 	}
-	delete(u.conns, c.fd)
+	u.conns[c.fd] = nil
 	rawClose(c.fd) // also takes it out of the epoll instance
 	c.fd = -1
 	u.s.mu.Lock()
@@ -476,6 +469,21 @@ func (u *unixLoop) closeConn(c *uconn) {
 		c.out = nil
 		u.free = append(u.free, c)
 	}
+}
+
+// conn is the open connection on descriptor fd, or nil.
+func (u *unixLoop) conn(fd int32) *uconn {
+	if fd < 0 || int(fd) >= len(u.conns) {
+		return nil
+	}
+	return u.conns[fd]
+}
+
+func (u *unixLoop) setConn(fd int32, c *uconn) {
+	if int(fd) >= len(u.conns) {
+		u.conns = append(u.conns, make([]*uconn, int(fd)+1-len(u.conns))...)
+	}
+	u.conns[fd] = c
 }
 
 func rawClose(fd int32) { syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(fd), 0, 0) }
@@ -501,6 +509,9 @@ func (u *unixLoop) sweep() {
 	u.armed = time.Time{}
 	u.setDeadline(time.Time{})
 	for _, c := range u.conns {
+		if c == nil {
+			continue
+		}
 		if now.Sub(c.last) >= u.s.o.idle {
 			u.closeConn(c)
 		} else {

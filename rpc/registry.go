@@ -84,6 +84,15 @@ func (r *Registry) Lookup(name string) *Method {
 	return r.methods[name]
 }
 
+// LookupBytes is Lookup for a name still in a request's bytes: the map
+// lookup converts it without a copy.
+func (r *Registry) LookupBytes(name []byte) *Method {
+	r.mu.RLock()
+	m := r.methods[string(name)]
+	r.mu.RUnlock()
+	return m
+}
+
 // Names returns every method name sorted by byte order, as
 // system.listMethods lists them (Kamailio sorts with strcmp).
 func (r *Registry) Names() []string {
