@@ -75,43 +75,46 @@ var ErrUnknownOwner = errors.New("unknown user or group")
 // Owner resolves a user and a group as Kamailio's user/group parameters
 // take them: a name, or a number used as is; "" keeps the process's (-1).
 func Owner(userName, groupName string) (uid, gid int, err error) {
-	uid, gid = -1, -1
-	if userName != "" {
-		if uid, err = lookup(userName, func(n string) (string, error) {
-			u, err := user.Lookup(n)
-			if err != nil {
-				return "", err
-			}
-			return u.Uid, nil
-		}); err != nil {
-			return -1, -1, fmt.Errorf("user %q: %w", userName, err)
-		}
+	if uid, err = ownerID("user", userName, userID); err != nil {
+		return -1, -1, err
 	}
-	if groupName != "" {
-		if gid, err = lookup(groupName, func(n string) (string, error) {
-			g, err := user.LookupGroup(n)
-			if err != nil {
-				return "", err
-			}
-			return g.Gid, nil
-		}); err != nil {
-			return -1, -1, fmt.Errorf("group %q: %w", groupName, err)
-		}
+	if gid, err = ownerID("group", groupName, groupID); err != nil {
+		return -1, -1, err
 	}
 	return uid, gid, nil
 }
 
-// lookup returns a numeric id as is and resolves a name.
-func lookup(s string, byName func(string) (string, error)) (int, error) {
+// ownerID returns -1 for "", a number as is, and resolves a name with
+// byName; kind names the parameter in the error.
+func ownerID(kind, s string, byName func(string) (string, error)) (int, error) {
+	if s == "" {
+		return -1, nil
+	}
 	if n, err := strconv.Atoi(s); err == nil {
 		if n < 0 {
-			return -1, fmt.Errorf("%w: negative id", ErrUnknownOwner)
+			return -1, fmt.Errorf("%s %q: %w: negative id", kind, s, ErrUnknownOwner)
 		}
 		return n, nil
 	}
 	id, err := byName(s)
 	if err != nil {
-		return -1, fmt.Errorf("%w: %v", ErrUnknownOwner, err)
+		return -1, fmt.Errorf("%s %q: %w: %v", kind, s, ErrUnknownOwner, err)
 	}
 	return strconv.Atoi(id)
+}
+
+func userID(name string) (string, error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return "", err
+	}
+	return u.Uid, nil
+}
+
+func groupID(name string) (string, error) {
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return "", err
+	}
+	return g.Gid, nil
 }
